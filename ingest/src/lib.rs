@@ -1,0 +1,1 @@
+//! The collector (see the collector issue): decode, validate, enrich, log, batch.

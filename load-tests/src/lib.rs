@@ -1,0 +1,1 @@
+//! Load generator, demo-data generator and benchmarks (filled by later issues).
