@@ -1,0 +1,138 @@
+//! One stored event as a Rust value, and Arrow batches of them built column by column in
+//! [`EVENT_COLUMNS`] order (the collector's batcher and tests both use this).
+
+use std::sync::Arc;
+
+use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+    UInt16Array, UInt64Array,
+};
+use arrow_schema::{ArrowError, DataType, Field};
+
+use crate::columns::{event_batch_schema, EVENT_COLUMNS};
+
+/// A row of the `events` table. Field names equal column names.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct EventRow {
+    pub project_id: u64,
+    pub timestamp: i64,
+    pub event: String,
+    pub event_type: String,
+    pub message_id: String,
+    pub distinct_id: String,
+    pub anonymous_id: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub url: String,
+    pub host: String,
+    pub path: String,
+    pub title: String,
+    pub referrer: String,
+    pub referrer_host: String,
+    pub referrer_source: String,
+    pub channel: String,
+    pub utm_source: String,
+    pub utm_medium: String,
+    pub utm_campaign: String,
+    pub utm_term: String,
+    pub utm_content: String,
+    pub click_id_type: String,
+    pub click_id: String,
+    pub device_type: String,
+    pub browser: String,
+    pub browser_version: String,
+    pub os: String,
+    pub os_version: String,
+    pub country: String,
+    pub region: String,
+    pub city: String,
+    pub locale: String,
+    pub screen_width: u16,
+    pub screen_height: u16,
+    pub ip: String,
+    pub library: String,
+    pub is_bot: bool,
+    pub revenue: f64,
+    /// Sorted by key so equal rows compare equal.
+    pub properties: Vec<(String, String)>,
+    pub received_at: i64,
+}
+
+fn strings(rows: &[EventRow], field: impl Fn(&EventRow) -> &str) -> ArrayRef {
+    Arc::new(rows.iter().map(|r| Some(field(r))).collect::<StringArray>())
+}
+
+fn timestamps(rows: &[EventRow], field: impl Fn(&EventRow) -> i64) -> ArrayRef {
+    Arc::new(TimestampMillisecondArray::from_iter_values(rows.iter().map(field)).with_timezone("UTC"))
+}
+
+fn properties(rows: &[EventRow]) -> Result<ArrayRef, ArrowError> {
+    let names = MapFieldNames { entry: "entries".into(), key: "keys".into(), value: "values".into() };
+    let mut builder = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
+        .with_values_field(Field::new("values", DataType::Utf8, false));
+    for row in rows {
+        for (key, value) in &row.properties {
+            builder.keys().append_value(key);
+            builder.values().append_value(value);
+        }
+        builder.append(true)?;
+    }
+    Ok(Arc::new(builder.finish()))
+}
+
+/// The column named `name`, built from `rows`.
+fn column(rows: &[EventRow], name: &str) -> Result<ArrayRef, ArrowError> {
+    macro_rules! text {
+        ($($f:ident),*) => {
+            match name {
+                $(stringify!($f) => return Ok(strings(rows, |r| &r.$f)),)*
+                _ => {}
+            }
+        };
+    }
+    text!(event, event_type, message_id, distinct_id, anonymous_id, user_id, session_id, url, host,
+        path, title, referrer, referrer_host, referrer_source, channel, utm_source, utm_medium,
+        utm_campaign, utm_term, utm_content, click_id_type, click_id, device_type, browser,
+        browser_version, os, os_version, country, region, city, locale, ip, library);
+    Ok(match name {
+        "project_id" => Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.project_id))),
+        "timestamp" => timestamps(rows, |r| r.timestamp),
+        "received_at" => timestamps(rows, |r| r.received_at),
+        "screen_width" => Arc::new(UInt16Array::from_iter_values(rows.iter().map(|r| r.screen_width))),
+        "screen_height" => Arc::new(UInt16Array::from_iter_values(rows.iter().map(|r| r.screen_height))),
+        "is_bot" => Arc::new(rows.iter().map(|r| Some(r.is_bot)).collect::<BooleanArray>()),
+        "revenue" => Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.revenue))),
+        "properties" => properties(rows)?,
+        other => return Err(ArrowError::SchemaError(format!("EventRow has no column {other}"))),
+    })
+}
+
+/// Builds an event batch in table column order.
+pub fn events_to_batch(rows: &[EventRow]) -> Result<RecordBatch, ArrowError> {
+    let columns = EVENT_COLUMNS
+        .iter()
+        .map(|c| column(rows, c.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(event_batch_schema(), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_column_is_built_with_the_schema_type() {
+        let row = EventRow {
+            project_id: 3,
+            event: "signup".into(),
+            properties: vec![("plan".into(), "pro".into())],
+            ..EventRow::default()
+        };
+        let batch = events_to_batch(&[row.clone(), row]).unwrap();
+        assert_eq!(batch.num_columns(), EVENT_COLUMNS.len());
+        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(batch.schema(), event_batch_schema());
+    }
+}

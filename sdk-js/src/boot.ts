@@ -1,0 +1,76 @@
+import { createClient, replay, type Ctx } from './client';
+import { createTransport } from './transport';
+import type { StorageLike } from './types';
+
+/** A feature module of the full bundle: gets the client and the browser globals. */
+export type Feature = (c: Ctx, w: Window, d: Document) => void;
+
+/**
+ * Browser entry: read the script tag, wire the client to the real browser,
+ * install features, replay the pre-load queue, send the first page view.
+ * Nothing here may throw into the host page.
+ */
+export function boot(features: Feature[]): void {
+  try {
+    const w = window as any;
+    const d = document;
+    const n = navigator as any;
+    const pre = w.numu;
+    if (pre && pre.track) return; // loaded twice
+    const sc = (d.currentScript || d.querySelector('script[data-key]')) as HTMLScriptElement;
+    const attr = (k: string) => sc.getAttribute('data-' + k);
+    const key = attr('key');
+    if (!key) return;
+    let ls: StorageLike | undefined, ss: StorageLike | undefined;
+    try {
+      ls = w.localStorage;
+      ss = w.sessionStorage;
+    } catch (_) {
+      /* storage blocked */
+    }
+    const tr = createTransport({
+      // first-party only: the script's own origin unless data-api is set
+      url: (attr('api') || new URL(sc.src).origin).replace(/\/+$/, '') + '/e?k=' + encodeURIComponent(key),
+      fetch: w.fetch && w.fetch.bind(w),
+      beacon: n.sendBeacon && n.sendBeacon.bind(n),
+      now: Date.now,
+      random: Math.random,
+      setTimeout: (f, ms) => setTimeout(f, ms),
+      clearTimeout: (i) => clearTimeout(i as number),
+      interval: +attr('batch-interval')! || 0,
+      max: +attr('batch-size')! || 0,
+    });
+    const c = createClient({
+      tr,
+      ls,
+      ss,
+      now: Date.now,
+      attr,
+      title: () => d.title,
+      referrer: () => d.referrer,
+      ctx: () => ({
+        url: location.href,
+        vw: w.innerWidth,
+        vh: w.innerHeight,
+        sw: screen.width,
+        sh: screen.height,
+        lang: n.language,
+      }),
+      dnt: attr('respect-dnt') == 'true' && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl),
+    });
+    features.forEach((f) => f(c, w, d));
+    w.numu = c.api;
+    replay(c.api, pre);
+    if (c.on('auto-pageview')) c.api.page();
+    const leave = () => {
+      try {
+        c.lv.forEach((f) => f());
+        tr.flush(true);
+      } catch (_) {}
+    };
+    d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && leave());
+    w.addEventListener('pagehide', leave);
+  } catch (_) {
+    /* never break the host page */
+  }
+}

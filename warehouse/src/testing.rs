@@ -1,0 +1,46 @@
+//! Test support: one embedded engine per test process (chDB holds one storage path per
+//! process), with each test isolated in a database of its own.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use crate::{EmbeddedConfig, Result, Warehouse, WarehouseConfig};
+
+static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// The repository root (tests run with the crate directory as working directory).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+}
+
+/// The embedded configuration shared by every test in this process.
+pub fn embedded_config() -> EmbeddedConfig {
+    let dir = DIR.get_or_init(|| tempfile::Builder::new().prefix("numu-test-").tempdir().expect("temp dir"));
+    EmbeddedConfig {
+        path: dir.path().join("warehouse"),
+        python: std::env::var_os("NUMU_TEST_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| repo_root().join(".venv/bin/python3")),
+        pool_size: 4,
+        ..EmbeddedConfig::default()
+    }
+}
+
+/// A fresh, unique database name for one test.
+pub fn unique_database(prefix: &str) -> String {
+    format!("{prefix}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A warehouse configuration for one test: shared engine, own database.
+pub fn test_config(prefix: &str) -> WarehouseConfig {
+    WarehouseConfig { database: unique_database(prefix), embedded: embedded_config(), ..WarehouseConfig::default() }
+}
+
+/// An embedded warehouse in a new database of its own, migrated.
+pub async fn migrated_warehouse(prefix: &str) -> Result<Warehouse> {
+    let warehouse = Warehouse::open(&test_config(prefix)).await?;
+    warehouse.migrate().await?;
+    Ok(warehouse)
+}
