@@ -1,0 +1,12 @@
+//! Numu's transactional application state (projects, keys; later users, definitions,
+//! campaigns): SQLite by default, written in portable SQL so PostgreSQL can serve later.
+
+pub mod auth;
+mod error;
+mod keys;
+mod store;
+
+pub use auth::{authorize, Credential, Denied, Principal, Scope};
+pub use error::{AppStateError, Result};
+pub use keys::{generate_secret_key, generate_write_key, hash_secret, SECRET_PREFIX, WRITE_PREFIX};
+pub use store::{ApiKey, AppState, NewProject, Project};

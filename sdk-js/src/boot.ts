@@ -30,25 +30,26 @@ export function boot(features: Feature[]): void {
     }
     const tr = createTransport({
       // first-party only: the script's own origin unless data-api is set
-      url: (attr('api') || new URL(sc.src).origin).replace(/\/+$/, '') + '/e?k=' + encodeURIComponent(key),
-      fetch: w.fetch && w.fetch.bind(w),
-      beacon: n.sendBeacon && n.sendBeacon.bind(n),
-      now: Date.now,
-      random: Math.random,
-      setTimeout: (f, ms) => setTimeout(f, ms),
-      clearTimeout: (i) => clearTimeout(i as number),
-      interval: +attr('batch-interval')! || 0,
-      max: +attr('batch-size')! || 0,
+      _url: (attr('api') || new URL(sc.src).origin).replace(/\/+$/, '') + '/e?k=' + encodeURIComponent(key),
+      // called as functions (not methods) and may throw when missing: then sendBeacon is used
+      _fetch: (u, i) => fetch(u, i),
+      _beacon: (u, b) => n.sendBeacon(u, b),
+      _now: Date.now,
+      _random: Math.random,
+      _setTimeout: (f, ms) => setTimeout(f, ms),
+      _clearTimeout: (i) => clearTimeout(i as number),
+      _interval: +attr('batch-interval')!,
+      _max: +attr('batch-size')!,
     });
     const c = createClient({
-      tr,
-      ls,
-      ss,
-      now: Date.now,
-      attr,
-      title: () => d.title,
-      referrer: () => d.referrer,
-      ctx: () => ({
+      _tr: tr,
+      _ls: ls,
+      _ss: ss,
+      _now: Date.now,
+      _attr: attr,
+      _title: () => d.title,
+      _ref: () => d.referrer,
+      _ctx: () => ({
         url: location.href,
         vw: w.innerWidth,
         vh: w.innerHeight,
@@ -56,16 +57,16 @@ export function boot(features: Feature[]): void {
         sh: screen.height,
         lang: n.language,
       }),
-      dnt: attr('respect-dnt') == 'true' && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl),
+      _dnt: attr('respect-dnt') == 'true' && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl),
     });
     features.forEach((f) => f(c, w, d));
-    w.numu = c.api;
-    replay(c.api, pre);
-    if (c.on('auto-pageview')) c.api.page();
+    w.numu = c._api;
+    replay(c._api, pre);
+    if (c._on('auto-pageview')) c._api.page();
     const leave = () => {
       try {
-        c.lv.forEach((f) => f());
-        tr.flush(true);
+        c._lv.forEach((f) => f());
+        tr._flush(1);
       } catch (_) {}
     };
     d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && leave());

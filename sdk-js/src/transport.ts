@@ -1,99 +1,88 @@
 import type { Ev, FetchLike, OfflineStore, Timers } from './types';
 
+// Internal property names start with "_": the build shortens them (esbuild mangleProps).
+
 export interface TransportOptions extends Timers {
   /** full collector URL, e.g. https://numu.example.com/e?k=KEY */
-  url: string;
-  fetch?: FetchLike;
-  /** navigator.sendBeacon, bound; used when fetch is missing or throws */
-  beacon?: (url: string, body: string) => boolean;
-  now(): number;
-  random(): number;
+  _url: string;
+  /** fetch; may be missing or throw synchronously, then `_beacon` is used */
+  _fetch?: FetchLike;
+  /** navigator.sendBeacon */
+  _beacon?: (url: string, body: string) => boolean;
+  _now(): number;
+  _random(): number;
   /** batching interval in ms (default 1000) */
-  interval?: number;
+  _interval?: number;
   /** events per request; reaching it flushes at once (default 10) */
-  max?: number;
-  /** consecutive failed attempts before a batch is dropped from memory (default 10) */
-  attempts?: number;
+  _max?: number;
 }
 
 export interface Transport {
-  /** queue one event; sent after `interval` ms or once `max` events wait */
-  add(ev: Ev): void;
+  /** queue one event; sent after `_interval` ms or once `_max` events wait */
+  _add(ev: Ev): void;
   /**
    * Send now. Normal flushes send one batch at a time and honour backoff;
    * `urgent` (page hidden / unloading) sends everything at once, or, while
    * backing off, only persists the queue to the offline store.
    */
-  flush(urgent?: boolean): Promise<unknown>;
-  /** opt-out: drop everything in memory and in the offline store, stop sending */
-  off(): void;
-  /** opt back in */
-  on(): void;
-  /** merge events (e.g. from the offline store) into the queue, skipping known ids */
-  load(evs: Ev[]): void;
-  /** forget backoff and flush (browser came back online) */
-  resume(): void;
+  _flush(urgent?: unknown): Promise<unknown>;
+  /** true = opted out: drop everything in memory and in the offline store, stop sending */
+  _stop(off: boolean): void;
+  /** merge events (from the offline store) into the queue, skipping known ids; reset backoff; flush */
+  _load(evs: Ev[]): void;
   /** offline persistence, installed by the full bundle */
-  store?: OfflineStore;
+  _store?: OfflineStore;
 }
 
-const CAP = 6e4; // longest backoff between retries (ms)
+/** consecutive failed attempts after which a batch is dropped from memory (the offline store keeps it) */
+export const ATTEMPTS = 10;
 
 export function createTransport(o: TransportOptions): Transport {
-  const interval = o.interval || 1e3;
-  const max = o.max || 10;
-  const attempts = o.attempts || 10;
+  const interval = o._interval || 1e3;
+  const max = o._max || 10;
   let q: Ev[] = [];
   let timer: unknown;
   let retryAt = 0;
   let fails = 0;
   let busy = 0;
-  let stopped = false;
+  let stopped: unknown;
 
-  const clear = () => {
-    if (timer) o.clearTimeout(timer);
-    timer = 0;
-  };
-  const sched = (ms: number) => {
-    if (!timer)
-      timer = o.setTimeout(() => {
+  const sched = (ms: number, now?: unknown) => {
+    if (now && timer) o._clearTimeout(timer), (timer = 0);
+    timer =
+      timer ||
+      o._setTimeout(() => {
         timer = 0;
-        t.flush();
+        t._flush();
       }, ms);
   };
 
   const send = (b: Ev[]): Promise<void> => {
     busy++;
-    const now = o.now();
+    const now = o._now();
     b.forEach((e) => (e.sa = now));
     const body = JSON.stringify(b);
+    // retry: 429 / 5xx / network error; otherwise (2xx, other 4xx) done for good
     const fin = (retry: unknown, ra?: string | null) => {
       busy--;
+      const s = t._store;
       if (stopped) return;
-      const s = t.store;
-      if (!retry) {
-        // accepted (2xx, incl. partially refused) or rejected for good (4xx): never resend
+      if (retry) {
+        if (s) s.add(b);
+        // exponential backoff with jitter: 1s, 2s, 4s ... 60s, times 0.5..1; Retry-After (seconds) wins if longer
+        const d = Math.max(Math.min(6e4, 1e3 * 2 ** fails) * (0.5 + o._random() / 2), +ra! * 1e3 || 0);
+        if (++fails < ATTEMPTS) q.unshift(...b);
+        else fails = 0;
+        retryAt = o._now() + d;
+        sched(d, 1);
+      } else {
         fails = retryAt = 0;
         if (s) s.remove(b);
-        if (q.length >= max) t.flush();
-        else if (q.length) sched(interval);
-        return;
+        q.length < max ? q.length && sched(interval) : t._flush();
       }
-      if (s) s.add(b);
-      // exponential backoff with jitter: 1s, 2s, 4s ... capped, x0.5..1
-      let d = Math.min(CAP, 1e3 * 2 ** fails) * (0.5 + o.random() / 2);
-      if (ra) {
-        const sec = +ra;
-        d = Math.max(d, Math.min(36e5, sec === sec ? sec * 1e3 : Date.parse(ra) - o.now() || 0));
-      }
-      if (++fails < attempts) q.unshift(...b);
-      else fails = 0; // give up on this batch in memory; the offline store keeps it
-      retryAt = o.now() + d;
-      clear();
-      sched(d);
     };
     try {
-      return o.fetch!(o.url, {
+      return o._fetch!(o._url, {
         method: 'POST',
         // keepalive requests are limited to 64 KiB in flight
         keepalive: body.length < 6e4,
@@ -104,10 +93,10 @@ export function createTransport(o: TransportOptions): Transport {
         () => fin(1),
       );
     } catch (_) {
-      // no fetch (or it threw synchronously): fall back to sendBeacon
-      let ok: boolean | undefined;
+      // no fetch, or it threw synchronously: sendBeacon (true = queued by the browser)
+      let ok: unknown;
       try {
-        ok = o.beacon!(o.url, body);
+        ok = o._beacon!(o._url, body);
       } catch (_) {}
       fin(!ok);
       return Promise.resolve();
@@ -115,48 +104,35 @@ export function createTransport(o: TransportOptions): Transport {
   };
 
   const t: Transport = {
-    add(ev) {
+    _add(ev) {
       if (stopped) return;
       q.push(ev);
-      if (q.length >= max) t.flush();
-      else sched(interval);
+      q.length < max ? sched(interval) : t._flush();
     },
-    flush(urgent) {
+    _flush(urgent) {
       const ps: Promise<void>[] = [];
-      if (!stopped && q.length) {
-        const wait = retryAt - o.now();
-        if (wait > 0) {
-          if (urgent) {
-            if (t.store) t.store.add(q);
-          } else sched(wait);
-        } else if (urgent || !busy) {
-          clear();
-          do ps.push(send(q.splice(0, max)));
-          while (urgent && q.length);
-        }
+      const wait = retryAt - o._now();
+      if (stopped || !q.length) {
+        /* nothing to do */
+      } else if (wait > 0) urgent ? t._store && t._store.add(q) : sched(wait);
+      else if (urgent || !busy) {
+        do ps.push(send(q.splice(0, max)));
+        while (urgent && q.length);
       }
       return Promise.all(ps);
     },
-    off() {
-      stopped = true;
-      q = [];
-      clear();
-      if (t.store) t.store.clear();
+    _stop(off) {
+      if ((stopped = off)) {
+        q = [];
+        if (t._store) t._store.clear();
+      }
     },
-    on() {
-      stopped = false;
-    },
-    load(evs) {
-      if (stopped) return;
+    _load(evs) {
       const have: Record<string, 1> = {};
       q.forEach((e) => (have[e.id] = 1));
-      evs.forEach((e) => have[e.id] || q.push(e));
-      if (q.length) sched(interval);
-    },
-    resume() {
+      evs.forEach((e) => stopped || have[e.id] || q.push(e));
       fails = retryAt = 0;
-      clear();
-      t.flush();
+      sched(interval, 1);
     },
   };
   return t;

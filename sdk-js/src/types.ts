@@ -42,8 +42,8 @@ export type FetchLike = (
 ) => Promise<{ status: number; headers: { get(name: string): string | null } }>;
 
 export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(id: unknown): void;
+  _setTimeout(fn: () => void, ms: number): unknown;
+  _clearTimeout(id: unknown): void;
 }
 
 /** Offline persistence for undelivered events (full bundle only). */

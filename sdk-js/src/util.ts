@@ -1,14 +1,9 @@
 import type { StorageLike } from './types';
 
-/**
- * Random id: 22 base-36 characters (~113 bits) from crypto.getRandomValues,
- * falling back to Math.random where WebCrypto is missing.
- */
+/** Random id: 22 base-36 characters (~113 bits) from crypto.getRandomValues. */
 export function rid(): string {
   let s = '';
-  const c = typeof crypto != 'undefined' && crypto.getRandomValues;
-  const b = c ? crypto.getRandomValues(new Uint8Array(22)) : 0;
-  for (let i = 0; i < 22; i++) s += ((b ? b[i] : Math.random() * 256) % 36 | 0).toString(36);
+  crypto.getRandomValues(new Uint8Array(22)).forEach((b) => (s += (b % 36).toString(36)));
   return s;
 }
 

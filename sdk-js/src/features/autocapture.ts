@@ -10,12 +10,12 @@ const INTERACTIVE = 'a,button,input,select,textarea,label,summary,[role=button],
  * Elements inside [data-numu-ignore] are not recorded.
  */
 export function autocapture(c: Ctx, w: Window, d: Document): void {
-  const clicks = c.on('auto-clicks');
-  const rage = c.on('auto-rageclicks') && rageDetector();
-  const out = c.on('auto-outbound');
-  const dl = c.on('auto-downloads');
-  const ext = extRe(c.env.attr('download-ext') || DOWNLOAD_EXT);
-  const track = (e: string, p: object) => c.send('track', { e, p: p as Record<string, unknown> });
+  const clicks = c._on('auto-clicks');
+  const rage = c._on('auto-rageclicks') && rageDetector();
+  const out = c._on('auto-outbound');
+  const dl = c._on('auto-downloads');
+  const ext = extRe(c._env._attr('download-ext') || DOWNLOAD_EXT);
+  const track = (e: string, p: object) => c._send('track', { e, p: p as Record<string, unknown> });
 
   const onClick = safe((ev: MouseEvent, aux?: 1) => {
     const t = ev.target as Element | null;
@@ -46,7 +46,7 @@ export function autocapture(c: Ctx, w: Window, d: Document): void {
   d.addEventListener('click', (e) => onClick(e), true);
   // middle-click opens links in a new tab: count it for outbound / downloads only
   d.addEventListener('auxclick', (e) => e.button == 1 && onClick(e, 1), true);
-  if (c.on('auto-forms'))
+  if (c._on('auto-forms'))
     d.addEventListener(
       'submit',
       safe((e: Event) => {

@@ -11,36 +11,34 @@ export const MAX_AGE = 6048e5; // 7 days
  * dropped first) and age (by client timestamp `ts`).
  */
 export function createStore(ls: StorageLike | undefined, now: () => number, max = MAX_EVENTS, age = MAX_AGE): OfflineStore {
+  /** apply the bounds: drop too old, keep the newest `max` (in ts order) */
+  const bound = (v: Ev[]) =>
+    v
+      .filter((e) => e && e.id && e.ts > now() - age)
+      .sort((x, y) => x.ts - y.ts)
+      .slice(-max);
   const read = (): Ev[] => {
-    let v: Ev[];
     try {
-      v = JSON.parse(sget(ls, K_QUEUE) || '[]');
+      const v = JSON.parse(sget(ls, K_QUEUE) || '[]');
+      return Array.isArray(v) ? bound(v) : [];
     } catch (_) {
-      v = [];
+      return [];
     }
-    const min = now() - age;
-    return Array.isArray(v) ? v.filter((e) => e && e.id && e.ts > min).slice(-max) : [];
   };
   const write = (v: Ev[]) => sset(ls, K_QUEUE, v.length ? JSON.stringify(v) : null);
+  const without = (evs: Ev[]) => {
+    const ids: Record<string, 1> = {};
+    evs.forEach((e) => (ids[e.id] = 1));
+    return read().filter((e) => !ids[e.id]);
+  };
   return {
     read,
     add(evs) {
-      const ids: Record<string, 1> = {};
-      evs.forEach((e) => (ids[e.id] = 1));
-      write(
-        read()
-          .filter((e) => !ids[e.id])
-          .concat(evs)
-          .sort((x, y) => x.ts - y.ts)
-          .filter((e) => e.ts > now() - age)
-          .slice(-max),
-      );
+      // merge by id (a retried event replaces its older copy), then re-apply the bounds
+      write(bound(without(evs).concat(evs)));
     },
     remove(evs) {
-      if (!sget(ls, K_QUEUE)) return;
-      const ids: Record<string, 1> = {};
-      evs.forEach((e) => (ids[e.id] = 1));
-      write(read().filter((e) => !ids[e.id]));
+      if (sget(ls, K_QUEUE)) write(without(evs));
     },
     clear: () => write([]),
   };
@@ -48,14 +46,11 @@ export function createStore(ls: StorageLike | undefined, now: () => number, max 
 
 /** Offline queue: persisted on failure, re-sent on load and on the `online` event. */
 export function offline(c: Ctx, w: Window): void {
-  if (!c.on('offline')) return;
-  const tr = c.env.tr;
-  const s = (tr.store = createStore(c.env.ls, c.env.now));
-  if (c.st.off) s.clear(); // opted out / DNT: keep nothing
-  const again = () => {
-    tr.load(s.read());
-    tr.resume();
-  };
-  tr.load(s.read());
+  if (!c._on('offline')) return;
+  const tr = c._env._tr;
+  const s = (tr._store = createStore(c._env._ls, c._env._now));
+  if (c._off) return s.clear(); // opted out / DNT: keep nothing
+  const again = () => tr._load(s.read());
+  again();
   w.addEventListener('online', again);
 }

@@ -8,7 +8,7 @@ import { depth } from './dom';
  * the page it belongs to. Sent again only if the depth grew meanwhile.
  */
 export function scroll(c: Ctx, w: Window, d: Document): void {
-  if (!c.on('auto-scroll')) return;
+  if (!c._on('auto-scroll')) return;
   let url = location.href;
   let max = { depth: 0, px: 0 };
   let sent = 0;
@@ -19,19 +19,25 @@ export function scroll(c: Ctx, w: Window, d: Document): void {
     if (m.px > max.px) max = m;
   });
   const emit = () => {
-    measure();
     if (max.depth > sent) {
       sent = max.depth;
-      c.send('track', { e: '$scroll', url, p: max });
+      c._send('track', { e: '$scroll', url, p: max });
     }
   };
   w.addEventListener('scroll', measure, { passive: true });
-  c.lv.push(emit);
-  c.pg.push(() => {
-    if (seen) emit(); // the previous page's depth, before the new page view
+  c._lv.push(() => {
+    measure();
+    emit();
+  });
+  c._pg.push(() => {
+    // the previous page's depth goes out before the new page view; the DOM may
+    // already show the new route, so use what scroll events recorded
+    if (seen) emit();
     seen = 1;
     url = location.href;
     max = { depth: 0, px: 0 };
     sent = 0;
+    // depth without scrolling (first viewport), once the route has rendered
+    setTimeout(measure, 500);
   });
 }

@@ -7,8 +7,8 @@ import { safe } from '../util';
  * when the URL actually changed.
  */
 export function spa(c: Ctx, w: Window): void {
-  if (!c.on('auto-pageview') || !c.on('auto-spa')) return;
-  const hash = c.on('auto-hash');
+  if (!c._on('auto-pageview') || !c._on('auto-spa')) return;
+  const hash = c._on('auto-hash');
   const h = w.history as any;
   const cur = () => (hash ? location.href : location.href.split('#')[0]);
   let last = cur();
@@ -16,7 +16,7 @@ export function spa(c: Ctx, w: Window): void {
     const u = cur();
     if (u != last) {
       last = u;
-      c.api.page();
+      c._api.page();
     }
   });
   ['pushState', 'replaceState'].forEach((m) => {
