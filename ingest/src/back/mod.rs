@@ -1,0 +1,1 @@
+//! The collector's back half: write-ahead log, batcher and warehouse writer.

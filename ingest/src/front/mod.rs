@@ -1,0 +1,1 @@
+//! The collector's front half: HTTP endpoints, decoding, validation and enrichment.
