@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn credentials_are_classified() {
         assert_eq!(Credential::from_authorization(None), Credential::None);
-        assert_eq!(Credential::from_authorization(Some("Bearer nsk_abc")), Credential::Secret("nsk_abc".into()));
+        assert_eq!(
+            Credential::from_authorization(Some("Bearer nsk_abc")),
+            Credential::Secret("nsk_abc".into())
+        );
         assert_eq!(Credential::from_authorization(Some("nw_abc")), Credential::Write("nw_abc".into()));
         for bad in ["Bearer nsk_", "Bearer nsk_a'b", "Basic xyz", "Bearer ' OR 1=1"] {
             assert_eq!(Credential::from_authorization(Some(bad)), Credential::Malformed, "{bad}");

@@ -169,7 +169,12 @@ impl AppState {
     }
 
     /// Creates a secret key; returns its listing and the key itself (shown once).
-    pub async fn create_api_key(&self, project_id: i64, name: &str, scopes: &[Scope]) -> Result<(ApiKey, String)> {
+    pub async fn create_api_key(
+        &self,
+        project_id: i64,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<(ApiKey, String)> {
         if scopes.is_empty() {
             return Err(AppStateError::Invalid("a key needs at least one scope".into()));
         }
@@ -188,7 +193,9 @@ impl AppState {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match e {
-            sqlx::Error::Database(d) if d.message().contains("FOREIGN KEY") => AppStateError::ProjectNotFound(project_id),
+            sqlx::Error::Database(d) if d.message().contains("FOREIGN KEY") => {
+                AppStateError::ProjectNotFound(project_id)
+            }
             other => AppStateError::Database(other),
         })?;
         let listing = ApiKey {
@@ -227,21 +234,24 @@ impl AppState {
     }
 
     pub async fn revoke_api_key(&self, project_id: i64, key_id: i64) -> Result<bool> {
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(key_id)
-            .bind(project_id)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND project_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(key_id)
+        .bind(project_id)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// Looks a secret key up by its hash; `None` for unknown or revoked keys.
     pub async fn principal_for_secret(&self, key: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT id, project_id, scopes FROM api_keys WHERE hash = $1 AND revoked_at IS NULL")
-            .bind(hash_secret(key))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, project_id, scopes FROM api_keys WHERE hash = $1 AND revoked_at IS NULL")
+                .bind(hash_secret(key))
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|row| {
             Ok(Principal {
                 key_id: row.try_get("id")?,
@@ -285,8 +295,14 @@ mod tests {
     async fn bad_input_is_refused() {
         let state = AppState::in_memory().await.unwrap();
         assert!(matches!(state.create_project("  ").await, Err(AppStateError::Invalid(_))));
-        assert!(matches!(state.create_api_key(99, "x", &[Scope::Read]).await, Err(AppStateError::ProjectNotFound(99))));
-        assert!(matches!(state.set_write_key_disabled(99, true).await, Err(AppStateError::ProjectNotFound(99))));
+        assert!(matches!(
+            state.create_api_key(99, "x", &[Scope::Read]).await,
+            Err(AppStateError::ProjectNotFound(99))
+        ));
+        assert!(matches!(
+            state.set_write_key_disabled(99, true).await,
+            Err(AppStateError::ProjectNotFound(99))
+        ));
         assert!(state.principal_for_secret("nsk_nope").await.unwrap().is_none());
     }
 

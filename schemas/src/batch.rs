@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
 use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray,
-    UInt16Array, UInt64Array,
+    ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt16Array,
+    UInt64Array,
 };
 use arrow_schema::{ArrowError, DataType, Field};
 
@@ -92,10 +92,41 @@ fn column(rows: &[EventRow], name: &str) -> Result<ArrayRef, ArrowError> {
             }
         };
     }
-    text!(event, event_type, message_id, distinct_id, anonymous_id, user_id, session_id, url, host,
-        path, title, referrer, referrer_host, referrer_source, channel, utm_source, utm_medium,
-        utm_campaign, utm_term, utm_content, click_id_type, click_id, device_type, browser,
-        browser_version, os, os_version, country, region, city, locale, ip, library);
+    text!(
+        event,
+        event_type,
+        message_id,
+        distinct_id,
+        anonymous_id,
+        user_id,
+        session_id,
+        url,
+        host,
+        path,
+        title,
+        referrer,
+        referrer_host,
+        referrer_source,
+        channel,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        click_id_type,
+        click_id,
+        device_type,
+        browser,
+        browser_version,
+        os,
+        os_version,
+        country,
+        region,
+        city,
+        locale,
+        ip,
+        library
+    );
     Ok(match name {
         "project_id" => Arc::new(UInt64Array::from_iter_values(rows.iter().map(|r| r.project_id))),
         "timestamp" => timestamps(rows, |r| r.timestamp),
@@ -111,10 +142,7 @@ fn column(rows: &[EventRow], name: &str) -> Result<ArrayRef, ArrowError> {
 
 /// Builds an event batch in table column order.
 pub fn events_to_batch(rows: &[EventRow]) -> Result<RecordBatch, ArrowError> {
-    let columns = EVENT_COLUMNS
-        .iter()
-        .map(|c| column(rows, c.name))
-        .collect::<Result<Vec<_>, _>>()?;
+    let columns = EVENT_COLUMNS.iter().map(|c| column(rows, c.name)).collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(event_batch_schema(), columns)
 }
 

@@ -55,10 +55,7 @@ pub fn map_string_string() -> DataType {
         Field::new("keys", DataType::Utf8, false),
         Field::new("values", DataType::Utf8, false),
     ]);
-    DataType::Map(
-        Arc::new(Field::new("entries", DataType::Struct(entries), false)),
-        false,
-    )
+    DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false)
 }
 
 /// One column of a warehouse table.
@@ -73,8 +70,7 @@ const fn col(name: &'static str, kind: ColumnType) -> Column {
 }
 
 use ColumnType::{
-    Bool, Float64, LowCardinalityString as Lc, MapStringString, String as Str, TimestampMs,
-    UInt16, UInt64,
+    Bool, Float64, LowCardinalityString as Lc, MapStringString, String as Str, TimestampMs, UInt16, UInt64,
 };
 
 /// The `events` table in column order (ADBC append ingest is positional, so order matters).
@@ -129,10 +125,7 @@ pub fn event_batch_schema() -> SchemaRef {
 
 /// The Arrow schema for any column list (all columns non-nullable, as in the tables).
 pub fn schema_of(columns: &[Column]) -> SchemaRef {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|c| Field::new(c.name, c.kind.arrow_type(), false))
-        .collect();
+    let fields: Vec<Field> = columns.iter().map(|c| Field::new(c.name, c.kind.arrow_type(), false)).collect();
     Arc::new(Schema::new(fields))
 }
 
@@ -156,11 +149,7 @@ mod tests {
     #[test]
     fn migration_declares_every_column_in_order() {
         // The DDL is hand-written SQL; this guards the order the positional ingest relies on.
-        let ddl = crate::migrations::MIGRATIONS
-            .iter()
-            .find(|m| m.name == "events")
-            .unwrap()
-            .sql;
+        let ddl = crate::migrations::MIGRATIONS.iter().find(|m| m.name == "events").unwrap().sql;
         let mut last = 0;
         for column in EVENT_COLUMNS {
             let needle = format!("\n    {} {}", column.name, column.kind.clickhouse_name());

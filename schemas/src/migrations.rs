@@ -10,28 +10,18 @@ pub struct Migration {
 }
 
 macro_rules! migration {
-    ($version:literal, $name:literal) => {
-        Migration {
-            version: $version,
-            name: $name,
-            sql: include_str!(concat!(
-                "../migrations/",
-                stringify!($version),
-                "_",
-                $name,
-                ".sql"
-            )),
-        }
+    ($version:literal, $file:literal, $name:literal) => {
+        Migration { version: $version, name: $name, sql: include_str!(concat!("../migrations/", $file)) }
     };
 }
 
 /// All migrations, in the order they apply.
 pub const MIGRATIONS: &[Migration] = &[
-    migration!(0001, "events"),
-    migration!(0002, "identity"),
-    migration!(0003, "person_mapping"),
-    migration!(0004, "person_properties"),
-    migration!(0005, "dead_letters"),
+    migration!(1, "0001_events.sql", "events"),
+    migration!(2, "0002_identity.sql", "identity"),
+    migration!(3, "0003_person_mapping.sql", "person_mapping"),
+    migration!(4, "0004_person_properties.sql", "person_properties"),
+    migration!(5, "0005_dead_letters.sql", "dead_letters"),
 ];
 
 impl Migration {
@@ -63,6 +53,15 @@ impl Migration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_carry_version_and_name() {
+        for m in MIGRATIONS {
+            let expected = format!("{:04}_{}.sql", m.version, m.name);
+            let path = format!("{}/migrations/{expected}", env!("CARGO_MANIFEST_DIR"));
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), m.sql, "{expected}");
+        }
+    }
 
     #[test]
     fn versions_are_strictly_increasing() {

@@ -1,0 +1,111 @@
+//! `numu serve`: open the stores, migrate, compose the services' routes, serve until
+//! SIGINT/SIGTERM, then shut down cleanly.
+
+use std::net::TcpListener;
+use std::time::Instant;
+
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use numu_appstate::AppState;
+use numu_query::http::QueryState;
+use numu_warehouse::Warehouse;
+use serde_json::json;
+
+use crate::config::Config;
+
+/// Shared handles every route may use.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub warehouse: Warehouse,
+    pub app_state: AppState,
+}
+
+/// Opens the app state and the warehouse (migrated).
+pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
+    let path = config.app_state_path();
+    let app_state = AppState::open(&path).await.with_context(|| format!("app state {}", path.display()))?;
+    let warehouse = Warehouse::open(&config.warehouse).await?;
+    let report = warehouse.migrate().await?;
+    if !report.applied.is_empty() {
+        tracing::info!(applied = ?report.applied, "warehouse migrated");
+    }
+    Ok(Services { warehouse, app_state })
+}
+
+/// All routes of the server.
+pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
+    cfg.app_data(web::Data::new(services.clone()))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics_page));
+    numu_query::http::configure(
+        cfg,
+        QueryState { warehouse: services.warehouse.clone(), app_state: services.app_state.clone() },
+    );
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let services = open_services(&config).await?;
+    if services.app_state.projects().await?.is_empty() {
+        tracing::info!("no projects yet: create one with `numu project create --name \"My site\"`");
+    }
+    let listener = TcpListener::bind(&config.listen).with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
+    let workers = if config.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        config.workers
+    };
+    let app_services = services.clone();
+    let server = HttpServer::new(move || {
+        let services = app_services.clone();
+        App::new()
+            .wrap_fn(|request, next| {
+                let started = Instant::now();
+                let response = next.call(request);
+                async move {
+                    let response = response.await?;
+                    let status = response.status().as_u16().to_string();
+                    metrics::counter!("numu_http_requests_total", "status" => status).increment(1);
+                    metrics::histogram!("numu_http_request_seconds").record(started.elapsed().as_secs_f64());
+                    Ok(response)
+                }
+            })
+            .configure(|cfg| routes(cfg, &services))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    tracing::info!(address = %address, url = %format!("http://{address}"), "listening");
+    server.await?;
+    tracing::info!("stopped; closing the warehouse");
+    drop(services);
+    numu_warehouse::embedded::close();
+    Ok(())
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when the warehouse answers with no pending migrations and the app state answers.
+async fn readyz(services: web::Data<Services>) -> HttpResponse {
+    let app_state = services.app_state.ping().await;
+    match (services.warehouse.health().await, app_state) {
+        (Ok(health), Ok(())) if health.pending_migrations == 0 => {
+            HttpResponse::Ok().json(json!({ "status": "ready", "warehouse": health }))
+        }
+        (Ok(health), Ok(())) => HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "migrations pending", "warehouse": health })),
+        (Err(e), _) => HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "warehouse unavailable", "error": e.to_string() })),
+        (_, Err(e)) => HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "app state unavailable", "error": e.to_string() })),
+    }
+}
+
+async fn metrics_page() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::telemetry::prometheus().render())
+}
