@@ -3,19 +3,26 @@
 
 CARGO ?= cargo
 
-.PHONY: run test setup lint check-fmt build release
+.PHONY: run test setup sdk sdk-test lint check-fmt build release
 
 ## Install the embedded engine, build, and run the server on http://127.0.0.1:8000 (data in ./data).
-run: setup release
+run: setup sdk release
 	./target/release/numu serve
 
 ## Install everything the tests need and run the whole suite (what CI runs).
-test: setup check-fmt lint
+test: setup check-fmt lint sdk-test
 	$(CARGO) test --workspace --all-targets
 
 ## The embedded ClickHouse engine (chDB) in ./.venv.
 setup:
 	./scripts/setup-engine.sh
+
+## The browser snippet: sdk-js/dist/numu.js (served by `numu serve` at /numu.js).
+sdk:
+	cd sdk-js && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+sdk-test: sdk
+	cd sdk-js && npm test
 
 release:
 	$(CARGO) build --release -p numu-server

@@ -21,10 +21,9 @@ export function boot(features: Feature[]): void {
     const attr = (k: string) => sc.getAttribute('data-' + k);
     const key = attr('key');
     if (!key) return;
-    let ls: StorageLike | undefined, ss: StorageLike | undefined;
+    let ls: StorageLike | undefined;
     try {
       ls = w.localStorage;
-      ss = w.sessionStorage;
     } catch (_) {
       /* storage blocked */
     }
@@ -37,40 +36,37 @@ export function boot(features: Feature[]): void {
       _now: Date.now,
       _random: Math.random,
       _setTimeout: (f, ms) => setTimeout(f, ms),
-      _clearTimeout: (i) => clearTimeout(i as number),
-      _interval: +attr('batch-interval')!,
-      _max: +attr('batch-size')!,
     });
     const c = createClient({
       _tr: tr,
       _ls: ls,
-      _ss: ss,
       _now: Date.now,
       _attr: attr,
-      _title: () => d.title,
-      _ref: () => d.referrer,
-      _ctx: () => ({
+      _ctx: (page) => ({
         url: location.href,
+        ti: (page && d.title) || undefined,
+        ref: (page > 1 && d.referrer) || undefined,
         vw: w.innerWidth,
         vh: w.innerHeight,
         sw: screen.width,
         sh: screen.height,
         lang: n.language,
       }),
-      _dnt: attr('respect-dnt') == 'true' && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl),
+      _dnt: attr('respect-dnt') == 'true' && (n.doNotTrack == '1' || n.globalPrivacyControl),
     });
+    // page hidden / unloaded: leave hooks (scroll depth), then send everything.
+    // Registered before the features so that their own listeners run after it.
+    // Feature hooks are wrapped with safe(); the transport does not throw.
+    const leave = () => {
+      c._lv.forEach((f) => f());
+      tr._flush(1);
+    };
+    d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && leave());
+    w.addEventListener('pagehide', leave);
     features.forEach((f) => f(c, w, d));
     w.numu = c._api;
     replay(c._api, pre);
     if (c._on('auto-pageview')) c._api.page();
-    const leave = () => {
-      try {
-        c._lv.forEach((f) => f());
-        tr._flush(1);
-      } catch (_) {}
-    };
-    d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && leave());
-    w.addEventListener('pagehide', leave);
   } catch (_) {
     /* never break the host page */
   }

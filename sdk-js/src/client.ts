@@ -8,13 +8,14 @@ import { rid, sget, sset } from './util';
 export interface Env {
   _tr: Transport;
   _now(): number;
-  /** localStorage / sessionStorage, absent when blocked */
+  /** localStorage, absent when blocked */
   _ls?: StorageLike;
-  _ss?: StorageLike;
-  /** per-event context: url, vw, vh, sw, sh, lang */
-  _ctx(): Partial<Ev>;
-  _title(): string;
-  _ref(): string;
+  /**
+   * Per-event context: url, vw, vh, sw, sh, lang; for page views (`page` >= 1)
+   * also ti (title), and for the first page view of the load (`page` == 2)
+   * ref (referrer). Empty values must be undefined.
+   */
+  _ctx(page: number): Partial<Ev>;
   /** value of a data-* attribute of the script tag (name without "data-") */
   _attr(name: string): string | null;
   /** Do-Not-Track / Global Privacy Control is on and data-respect-dnt="true" */
@@ -23,16 +24,17 @@ export interface Env {
 
 export type Fn = (...args: any[]) => any;
 
+/** window.numu; identify/alias/group/reset/consent exist in the full bundle only. */
 export interface Api {
   (...args: unknown[]): void;
   push(args: ArrayLike<unknown>): void;
   track(event: string, props?: Props): void;
   page(props?: Props): void;
-  identify(userId: string, traits?: Props): void;
-  alias(newId: string, previousId?: string): void;
-  group(groupId: string, traits?: Props): void;
-  reset(): void;
-  consent(granted: boolean): void;
+  identify?(userId: string, traits?: Props): void;
+  alias?(newId: string, previousId?: string): void;
+  group?(groupId: string, traits?: Props): void;
+  reset?(): void;
+  consent?(granted: boolean): void;
   optOut(): void;
   optIn(): void;
   ready(cb: (api: Api) => void): void;
@@ -80,10 +82,9 @@ export function createClient(env: Env): Ctx {
     _ids() {},
     _on: (n) => env._attr(n) != 'false',
     _def(name, fn) {
-      api[name] = function (this: unknown) {
+      api[name] = (...a: unknown[]) => {
         try {
-          // eslint-disable-next-line prefer-rest-params
-          return fn.apply(this, arguments as unknown as unknown[]);
+          return fn(...a);
         } catch (_) {
           /* never throw into the host page */
         }
@@ -92,38 +93,26 @@ export function createClient(env: Env): Ctx {
     _send(t, f) {
       if (c._off) return;
       // JSON round trip: a snapshot of the caller's props without undefined
-      // values or functions; a cycle throws here (caught by _def), not later
-      const ev: Ev = JSON.parse(
-        JSON.stringify(Object.assign({ t, id: rid(), ts: env._now() }, c._ids(), env._ctx(), f)),
-      );
-      for (const k in ev) {
-        const v = (ev as any)[k];
-        if (v == null || v === '') delete (ev as any)[k];
-      }
-      tr._add(ev);
+      // values (empty fields are left undefined) or functions; a cycle throws
+      // here (caught by _def) instead of breaking a batch later
+      tr._add(JSON.parse(JSON.stringify(Object.assign({ t, id: rid(), ts: env._now() }, c._ids(), env._ctx(t == 'page' ? first + 1 : 0), f))));
     },
   };
 
-  // identify / alias / group / reset / consent exist in the full bundle; no-ops here
-  'identify alias group reset consent'.split(' ').forEach((m) => c._def(m, () => {}));
-  c._def('push', (args: ArrayLike<unknown>) => {
-    const m = args[0] as string;
-    if (api.hasOwnProperty(m)) (api[m] as Fn).apply(api, [].slice.call(args, 1));
-  });
+  c._def('push', ([m, ...a]: [string, ...unknown[]]) => api.hasOwnProperty(m) && (api[m] as Fn)(...a));
   c._def('track', (e: unknown, p?: Props) => e && c._send('track', { e: '' + e, p }));
   c._def('page', (p?: Props) => {
     c._pg.forEach((f) => f());
-    c._send('page', { p, ti: env._title(), ref: first ? env._ref() : '' });
+    c._send('page', { p });
     first = 0;
   });
   c._def('optOut', () => {
     sset(env._ls, K_OPTOUT, '1');
-    api.consent(false);
     tr._stop((c._off = true));
   });
   c._def('optIn', () => {
     sset(env._ls, K_OPTOUT);
-    if (!env._dnt) tr._stop((c._off = false));
+    tr._stop((c._off = !!env._dnt)); // DNT/GPC (when honoured) still wins
   });
   c._def('ready', (cb: Fn) => cb(api));
   c._def('flush', () => tr._flush());
@@ -135,6 +124,6 @@ export function createClient(env: Env): Ctx {
 
 /** Replay calls queued by the stub before the script loaded, in order. */
 export function replay(api: Api, pre: unknown): void {
-  const q: unknown[] | undefined = pre ? (Array.isArray(pre) ? pre : (pre as { q?: unknown[] }).q) : undefined;
-  if (q) for (let i = 0; i < q.length; i++) api.push(q[i] as ArrayLike<unknown>);
+  // an array stub, or a function stub keeping its calls in .q
+  ([] as ArrayLike<unknown>[]).concat((pre && (pre as any).q) || pre || []).forEach(api.push);
 }

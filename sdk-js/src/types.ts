@@ -38,12 +38,11 @@ export interface StorageLike {
 /** Minimal fetch signature so tests can inject a fake. */
 export type FetchLike = (
   url: string,
-  init: { method: string; keepalive: boolean; body: string; headers: Record<string, string> },
+  init: { method: string; keepalive: boolean; body: string },
 ) => Promise<{ status: number; headers: { get(name: string): string | null } }>;
 
 export interface Timers {
   _setTimeout(fn: () => void, ms: number): unknown;
-  _clearTimeout(id: unknown): void;
 }
 
 /** Offline persistence for undelivered events (full bundle only). */

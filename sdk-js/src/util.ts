@@ -1,18 +1,19 @@
 import type { StorageLike } from './types';
 
-/** Random id: 22 base-36 characters (~113 bits) from crypto.getRandomValues. */
+/**
+ * Random id: 16 random bytes from crypto.getRandomValues written as decimal
+ * numbers, concatenated (16 to 48 digits, > 100 bits).
+ */
 export function rid(): string {
-  let s = '';
-  crypto.getRandomValues(new Uint8Array(22)).forEach((b) => (s += (b % 36).toString(36)));
-  return s;
+  return crypto.getRandomValues(new Uint8Array(16)).join('');
 }
 
 /** Storage access never throws (Safari private mode, blocked storage, quota). */
-export function sget(st: StorageLike | undefined, k: string): string | null {
+export function sget(st: StorageLike | undefined, k: string): string | null | undefined {
   try {
-    return st ? st.getItem(k) : null;
+    return st && st.getItem(k);
   } catch (_) {
-    return null;
+    /* undefined */
   }
 }
 

@@ -20,7 +20,8 @@ export function autocapture(c: Ctx, w: Window, d: Document): void {
   const onClick = safe((ev: MouseEvent, aux?: 1) => {
     const t = ev.target as Element | null;
     if (!t || !t.closest || t.closest('[data-numu-ignore]')) return;
-    if (!aux) {
+    // heatmap and rage clicks need a pointer position: skip keyboard / synthetic clicks (detail 0)
+    if (!aux && ev.detail) {
       const el = (t.closest(INTERACTIVE) || t) as unknown as El;
       const x = Math.round(ev.pageX);
       const y = Math.round(ev.pageY);

@@ -1,5 +1,5 @@
 import type { Ctx } from '../client';
-import type { Props } from '../types';
+import type { Props, StorageLike } from '../types';
 import { rid, sget, sset } from '../util';
 
 export const K_ID = 'numu_id';
@@ -15,10 +15,15 @@ export const SESSION_IDLE = 18e5; // 30 min
  * - user id `u` (identify / alias) is sent once known and stored only with consent.
  * A stored numu_id means consent was given on an earlier page.
  */
-export function ids(c: Ctx): void {
+export function ids(c: Ctx, w: Window): void {
   const env = c._env;
   const ls = env._ls;
-  const ss = env._ss;
+  let ss: StorageLike | undefined;
+  try {
+    ss = w.sessionStorage;
+  } catch (_) {
+    /* blocked */
+  }
   let a = sget(ls, K_ID) || undefined; // anonymous id; set == consent
   let u: string | undefined = (a && sget(ls, K_USER)) || undefined;
   let sv: string | undefined; // "sessionId.lastActivity"
@@ -31,14 +36,14 @@ export function ids(c: Ctx): void {
     return sv.split('.')[0];
   };
   const setUser = (id?: unknown) => {
-    u = id == null ? id : '' + id;
+    u = id == null ? undefined : '' + id;
     if (a) sset(ls, K_USER, u);
   };
   c._ids = () => ({ a, u, s: sess() });
 
   c._def('consent', (yes: unknown) => {
     if (!yes) {
-      a = sv = undefined;
+      a = u = sv = undefined;
       sset(ls, K_ID);
       sset(ls, K_USER);
       sset(ss, K_SESSION);
@@ -66,7 +71,13 @@ export function ids(c: Ctx): void {
     if (a) sset(ls, K_ID, (a = rid()));
   });
 
+  const optOut = c._api.optOut;
+  c._def('optOut', () => {
+    optOut();
+    c._api.consent!(false); // forget all identifiers
+  });
+
   const cs = env._attr('consent');
-  if (c._off) c._api.consent(false); // opted out / DNT: keep no identifiers
-  else if (cs) c._api.consent(cs == 'true');
+  if (c._off) c._api.consent!(false); // opted out / DNT: keep no identifiers
+  else if (cs) c._api.consent!(cs == 'true');
 }

@@ -1,4 +1,5 @@
 import type { Ctx } from '../client';
+import { retryable } from '../transport';
 import type { Ev, OfflineStore, StorageLike } from '../types';
 import { sget, sset } from '../util';
 
@@ -44,13 +45,62 @@ export function createStore(ls: StorageLike | undefined, now: () => number, max 
   };
 }
 
-/** Offline queue: persisted on failure, re-sent on load and on the `online` event. */
-export function offline(c: Ctx, w: Window): void {
+/**
+ * Offline queue: every request's events are remembered when it fails with a
+ * retryable error (network, 429, 5xx) and forgotten once it got a final answer;
+ * events still queued when the page is left during a backoff are remembered too.
+ * Stored events are merged into the queue and sent on the next load and on `online`.
+ */
+export function offline(c: Ctx, w: Window, d: Document): void {
   if (!c._on('offline')) return;
-  const tr = c._env._tr;
-  const s = (tr._store = createStore(c._env._ls, c._env._now));
+  const env = c._env;
+  const tr = env._tr;
+  const o = tr._o;
+  const s = createStore(env._ls, env._now);
   if (c._off) return s.clear(); // opted out / DNT: keep nothing
-  const again = () => tr._load(s.read());
-  again();
+  const optOut = c._api.optOut;
+  c._def('optOut', () => {
+    optOut();
+    s.clear();
+  });
+
+  const fetch = o._fetch!;
+  const beacon = o._beacon!;
+  const keep = (body: string, yes: unknown) => {
+    const evs: Ev[] = JSON.parse(body);
+    yes ? s.add(evs) : s.remove(evs);
+  };
+  o._fetch = (url, init) =>
+    fetch(url, init).then(
+      (r) => {
+        keep(init.body, retryable(r.status));
+        return r;
+      },
+      (e) => {
+        keep(init.body, 1);
+        throw e;
+      },
+    );
+  o._beacon = (url, body) => {
+    let ok: unknown;
+    try {
+      return (ok = beacon(url, body));
+    } finally {
+      keep(body, !ok);
+    }
+  };
+
+  // merge stored events into the queue (skipping ids already there) and send them now
+  const again = () => {
+    s.read().forEach((e) => tr._q.some((x) => x.id == e.id) || tr._q.push(e));
+    tr._flush(2);
+  };
+  // after the pre-load queue ran (it may opt out)
+  o._setTimeout(again, 0);
   w.addEventListener('online', again);
+  // these run after the client's own leave handlers (registered first), which
+  // sent the queue unless backing off: what is left would be lost with the page
+  const leave = () => tr._q.length && s.add(tr._q);
+  d.addEventListener('visibilitychange', () => d.visibilityState == 'hidden' && leave());
+  w.addEventListener('pagehide', leave);
 }

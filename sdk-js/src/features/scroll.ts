@@ -25,11 +25,14 @@ export function scroll(c: Ctx, w: Window, d: Document): void {
     }
   };
   w.addEventListener('scroll', measure, { passive: true });
-  c._lv.push(() => {
-    measure();
-    emit();
-  });
-  c._pg.push(() => {
+  c._lv.push(
+    safe(() => {
+      measure();
+      emit();
+    }),
+  );
+  c._pg.push(
+    safe(() => {
     // the previous page's depth goes out before the new page view; the DOM may
     // already show the new route, so use what scroll events recorded
     if (seen) emit();
@@ -39,5 +42,6 @@ export function scroll(c: Ctx, w: Window, d: Document): void {
     sent = 0;
     // depth without scrolling (first viewport), once the route has rendered
     setTimeout(measure, 500);
-  });
+    }),
+  );
 }
