@@ -25,6 +25,8 @@ pub struct Config {
     pub workers: usize,
     pub warehouse: WarehouseConfig,
     pub app_state: AppStateConfig,
+    /// The tracking snippet's files and first-party aliases.
+    pub snippet: crate::assets::SnippetConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +55,7 @@ impl Default for Config {
             workers: 0,
             warehouse: WarehouseConfig::default(),
             app_state: AppStateConfig::default(),
+            snippet: crate::assets::SnippetConfig::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::config::Config;
 pub struct Services {
     pub warehouse: Warehouse,
     pub app_state: AppState,
+    pub config: Config,
 }
 
 /// Opens the app state and the warehouse (migrated).
@@ -30,7 +31,7 @@ pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     if !report.applied.is_empty() {
         tracing::info!(applied = ?report.applied, "warehouse migrated");
     }
-    Ok(Services { warehouse, app_state })
+    Ok(Services { warehouse, app_state, config: config.clone() })
 }
 
 /// All routes of the server.
@@ -39,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics_page));
+    crate::assets::configure(cfg, &services.config.snippet);
     numu_query::http::configure(
         cfg,
         QueryState { warehouse: services.warehouse.clone(), app_state: services.app_state.clone() },
