@@ -74,3 +74,54 @@ async fn serve_file(req: HttpRequest, file: SnippetFile) -> HttpResponse {
 fn hex_prefix(digest: &[u8]) -> String {
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
+
+/// An optional directory of static pages served at `/site/` — a place for a landing page
+/// that carries the snippet, and for the browser tests' pages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Directory to serve; empty = disabled.
+    pub dir: Option<PathBuf>,
+}
+
+/// Mounts `/site/{path}` when a site directory is configured.
+pub fn configure_site(cfg: &mut web::ServiceConfig, config: &SiteConfig) {
+    if let Some(dir) = config.dir.clone() {
+        cfg.route("/site/{path:.*}", web::get().to(move |req: HttpRequest| serve_site(req, dir.clone())));
+    }
+}
+
+async fn serve_site(req: HttpRequest, dir: PathBuf) -> HttpResponse {
+    let requested = req.match_info().get("path").unwrap_or_default();
+    let relative = if requested.is_empty() || requested.ends_with('/') {
+        format!("{requested}index.html")
+    } else {
+        requested.to_string()
+    };
+    // Only plain components: no `..`, no absolute paths, no hidden files.
+    let safe = relative.split('/').all(|c| !c.is_empty() && !c.starts_with('.'));
+    if !safe {
+        return HttpResponse::NotFound().body("not found");
+    }
+    match tokio::fs::read(dir.join(&relative)).await {
+        Ok(body) => HttpResponse::Ok()
+            .content_type(content_type(&relative))
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body(body),
+        Err(_) => HttpResponse::NotFound().body("not found"),
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or_default() {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "application/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}

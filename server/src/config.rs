@@ -27,6 +27,8 @@ pub struct Config {
     pub app_state: AppStateConfig,
     /// The tracking snippet's files and first-party aliases.
     pub snippet: crate::assets::SnippetConfig,
+    /// Optional static pages served at `/site/`.
+    pub site: crate::assets::SiteConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +58,7 @@ impl Default for Config {
             warehouse: WarehouseConfig::default(),
             app_state: AppStateConfig::default(),
             snippet: crate::assets::SnippetConfig::default(),
+            site: crate::assets::SiteConfig::default(),
         }
     }
 }

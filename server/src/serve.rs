@@ -41,6 +41,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
         .route("/readyz", web::get().to(readyz))
         .route("/metrics", web::get().to(metrics_page));
     crate::assets::configure(cfg, &services.config.snippet);
+    crate::assets::configure_site(cfg, &services.config.site);
     numu_query::http::configure(
         cfg,
         QueryState { warehouse: services.warehouse.clone(), app_state: services.app_state.clone() },

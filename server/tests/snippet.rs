@@ -41,3 +41,29 @@ async fn snippet_is_served_cached_and_aliased_or_503_when_missing() {
     assert_eq!(missing.status(), 503);
     assert!(missing.text().await.unwrap().contains("make sdk"));
 }
+
+#[tokio::test]
+async fn site_pages_are_served_without_escaping_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("docs")).unwrap();
+    std::fs::write(site.join("index.html"), "<h1>home</h1>").unwrap();
+    std::fs::write(site.join("docs/a.html"), "<h1>a</h1>").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "secret").unwrap();
+    let server =
+        TestServer::start_with(&dir.path().join("data"), &[("NUMU_SITE__DIR", site.to_str().unwrap())]);
+    let client = reqwest::Client::new();
+    let home = client.get(server.url("/site/")).send().await.unwrap();
+    assert!(home.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(home.text().await.unwrap(), "<h1>home</h1>");
+    let page = client.get(server.url("/site/docs/a.html")).send().await.unwrap();
+    assert_eq!(page.text().await.unwrap(), "<h1>a</h1>");
+    for escape in
+        ["/site/../secret.txt", "/site/%2e%2e/secret.txt", "/site/docs/..%2f..%2fsecret.txt", "/site/.hidden"]
+    {
+        let response = client.get(server.url(escape)).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("secret"), "{escape} leaked: {status} {body}");
+    }
+}
