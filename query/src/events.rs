@@ -3,6 +3,7 @@
 
 use numu_warehouse::{Sql, Value};
 use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
 
 use crate::error::QueryError;
 
@@ -10,8 +11,9 @@ use crate::error::QueryError;
 pub const MAX_LIMIT: u64 = 1000;
 
 /// Filters of the listing; all optional.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     pub event: Option<String>,
     pub distinct_id: Option<String>,

@@ -1,0 +1,19 @@
+-- Events with their session: the client's session id when it sent one; otherwise a session
+-- derived per person by 30 minutes of inactivity (a gap longer than 30 minutes between two
+-- consecutive events without a session id starts a new one). Events in the same millisecond
+-- are ordered by message id, so the derivation is deterministic.
+SELECT
+    *,
+    if(session_id != '', session_id,
+       concat('~', person, '#', toString(sum(new_session) OVER (
+           PARTITION BY person, session_id ORDER BY timestamp, message_id
+           ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)))) AS session
+FROM
+(
+    SELECT
+        *,
+        toUnixTimestamp64Milli(timestamp) - lagInFrame(toUnixTimestamp64Milli(timestamp), 1, 0) OVER (
+            PARTITION BY person, session_id ORDER BY timestamp, message_id
+            ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) > 1800000 AS new_session
+    FROM ({{events}})
+)

@@ -1,0 +1,128 @@
+//! The rows every analysis reads: a project's events in a window (bots excluded unless
+//! asked), each with its `person` and, when needed, its `session`; joined to person
+//! properties (`pp`) and session attributes (`ss`) when filters or breakdowns use them.
+//! Always scoped by `project_id` first.
+
+use numu_schemas::EVENT_COLUMNS;
+use numu_warehouse::{Sql, Value};
+
+use crate::identity;
+use crate::property::Needs;
+use crate::range::Window;
+use crate::template::{fill, value};
+
+/// Which events, and what to attach to them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Source {
+    pub project: u64,
+    /// `None` reads all time.
+    pub window: Option<Window>,
+    pub include_bots: bool,
+    /// Only this person's events (its id as an SQL expression); applied before sessions are
+    /// derived, which is exact because sessions never span persons.
+    pub person: Option<Sql>,
+}
+
+impl Source {
+    pub fn new(project: u64, window: Window, include_bots: bool) -> Source {
+        Source { project, window: Some(window), include_bots, person: None }
+    }
+
+    /// The same events over another window.
+    pub fn with_window(&self, window: Window) -> Source {
+        Source { window: Some(window), ..self.clone() }
+    }
+
+    /// Events with `person` (all columns of `events` keep their names).
+    pub fn events(&self) -> Sql {
+        let columns: Vec<String> = EVENT_COLUMNS.iter().map(|c| format!("ev.{0} AS {0}", c.name)).collect();
+        let mut conditions = Sql::new("1");
+        if let Some(window) = &self.window {
+            conditions = conditions
+                .push(" AND ev.timestamp >= ")
+                .bind(window.from_sql())
+                .push(" AND ev.timestamp < ")
+                .bind(window.to_sql());
+        }
+        if !self.include_bots {
+            conditions = conditions.push(" AND NOT ev.is_bot");
+        }
+        if let Some(person) = &self.person {
+            conditions = conditions
+                .push(" AND if(m.mapped_person_id = '', ev.distinct_id, m.mapped_person_id) = ")
+                .append(person.clone());
+        }
+        fill(
+            include_str!("../sql/events_source.sql"),
+            &[
+                ("columns", Sql::new(columns.join(",\n    "))),
+                ("mapping", identity::mapping_sql(self.project)),
+                ("project", value(self.project)),
+                ("conditions", conditions),
+            ],
+        )
+    }
+
+    /// Events with `person` and `session`.
+    pub fn sessionized(&self) -> Sql {
+        fill(include_str!("../sql/sessionize.sql"), &[("events", self.events())])
+    }
+
+    /// `(events) AS e` with the joins `needs` asks for.
+    pub fn from(&self, needs: Needs) -> Sql {
+        let events = if needs.sessions || needs.session_ids { self.sessionized() } else { self.events() };
+        let mut from = Sql::new("(").append(events).push(") AS e");
+        if needs.person_props {
+            from = from
+                .push(" LEFT JOIN (")
+                .append(identity::person_properties_sql(self.project, self.person.clone()))
+                .push(") AS pp ON pp.person = e.person");
+        }
+        if needs.sessions {
+            let sessions = self.sessions(Needs::default(), Sql::new("1"));
+            from = from.push(" LEFT JOIN (").append(sessions).push(") AS ss ON ss.session = e.session");
+        }
+        from
+    }
+
+    /// One row per session of the events matching `conditions` (which may use the joins in
+    /// `needs`, but not `ss`).
+    pub fn sessions(&self, needs: Needs, conditions: Sql) -> Sql {
+        let needs = Needs { sessions: false, session_ids: true, ..needs };
+        fill(include_str!("../sql/sessions.sql"), &[("from", self.from(needs)), ("conditions", conditions)])
+    }
+}
+
+/// `e.timestamp >= from` as a flag, for folding two periods read in one pass.
+pub fn in_current(window: &Window) -> Sql {
+    Sql::new("e.timestamp >= ").bind(Value::TimestampMs(window.from_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+    use crate::range::{DateRange, Zone};
+    use numu_warehouse::PlaceholderStyle;
+
+    #[test]
+    fn scoped_to_the_project_first_and_bots_out_by_default() {
+        let window = DateRange { from: "2024-01-01".into(), to: Some("2024-01-02".into()) }
+            .resolve(Zone::parse("tz", None).unwrap(), 0, &Limits::default())
+            .unwrap();
+        let source = Source::new(9, window, false);
+        let (text, values) = source.events().render(PlaceholderStyle::QuestionMark);
+        assert!(text.contains("WHERE ev.project_id = ? AND 1 AND ev.timestamp >= "), "{text}");
+        assert!(text.contains("NOT ev.is_bot"));
+        assert!(
+            values.iter().filter(|v| **v == Value::UInt64(9)).count() == 2,
+            "events and mapping both scoped"
+        );
+        let with_bots = Source { include_bots: true, ..source.clone() };
+        assert!(!with_bots.events().to_string().contains("NOT ev.is_bot"));
+        let joined =
+            source.from(Needs { person_props: true, sessions: true, session_ids: false }).to_string();
+        assert!(joined.contains(") AS pp ON pp.person = e.person"));
+        assert!(joined.contains(") AS ss ON ss.session = e.session"));
+    }
+}
