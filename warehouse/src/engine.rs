@@ -5,6 +5,7 @@ use std::pin::Pin;
 use arrow_array::RecordBatch;
 use futures::Stream;
 
+use crate::cluster::ClusterLayout;
 use crate::error::Result;
 use crate::sql::{PlaceholderStyle, Sql};
 
@@ -27,6 +28,16 @@ pub trait Engine: Send + Sync + 'static {
     /// The placeholder style this engine binds server-side.
     fn placeholder_style(&self) -> PlaceholderStyle;
 
+    /// The cluster DDL is spread over (`ON CLUSTER`), when the engine serves a cluster.
+    fn cluster(&self) -> Option<&ClusterLayout> {
+        None
+    }
+
+    /// Creates the engine's database when missing (the embedded engine does so at open).
+    async fn create_database(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Runs a query and streams its result batches.
     async fn query(&self, sql: &Sql) -> Result<BatchStream>;
 
@@ -37,8 +48,7 @@ pub trait Engine: Send + Sync + 'static {
     async fn insert(&self, table: &str, batch: RecordBatch) -> Result<u64>;
 
     /// Inserts a batch with an idempotency token: a retry with the same token is stored once.
-    async fn insert_deduplicated(&self, table: &str, batch: RecordBatch, token: &str)
-        -> Result<u64>;
+    async fn insert_deduplicated(&self, table: &str, batch: RecordBatch, token: &str) -> Result<u64>;
 
     /// The engine's version string (`SELECT version()`).
     async fn version(&self) -> Result<String>;

@@ -29,6 +29,15 @@ pub enum WarehouseError {
     #[error("warehouse connection failed: {0}")]
     Connection(String),
 
+    #[error("ClickHouse at {url} refused user {user:?} (code {code}: {message}); check warehouse.remote.user and warehouse.remote.password")]
+    Authentication { url: String, user: String, code: i32, message: String },
+
+    #[error("database {database:?} does not exist on ClickHouse at {url}; run `numu migrate` to create it, or check warehouse.database")]
+    UnknownDatabase { url: String, database: String },
+
+    #[error("invalid warehouse configuration: {0}")]
+    Config(String),
+
     #[error("query exceeded its time limit of {0:?}")]
     Timeout(std::time::Duration),
 

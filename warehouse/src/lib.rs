@@ -2,11 +2,13 @@
 //! batches out; batches in by column name; migrations; health. Callers never learn which
 //! engine served them.
 
+pub mod cluster;
 pub mod embedded;
 mod engine;
 mod error;
 mod migrate;
 mod params;
+pub mod remote;
 pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -22,6 +24,7 @@ pub use embedded::{EmbeddedConfig, EmbeddedEngine};
 pub use engine::{BatchStream, Engine, EngineKind};
 pub use error::{Result, WarehouseError};
 pub use migrate::MigrationReport;
+pub use remote::{RemoteConfig, RemoteEngine};
 pub use sql::{Ident, PlaceholderStyle, Sql, Value};
 
 /// Which engine to use and how to reach it.
@@ -33,6 +36,8 @@ pub struct WarehouseConfig {
     /// The ClickHouse database holding Numu's tables.
     pub database: String,
     pub embedded: EmbeddedConfig,
+    /// The ClickHouse server or cluster, when `engine = "remote"`.
+    pub remote: RemoteConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,7 +50,12 @@ pub enum EngineChoice {
 
 impl Default for WarehouseConfig {
     fn default() -> Self {
-        WarehouseConfig { engine: EngineChoice::Embedded, database: "numu".into(), embedded: EmbeddedConfig::default() }
+        WarehouseConfig {
+            engine: EngineChoice::Embedded,
+            database: "numu".into(),
+            embedded: EmbeddedConfig::default(),
+            remote: RemoteConfig::default(),
+        }
     }
 }
 
@@ -77,9 +87,10 @@ impl Warehouse {
                 let engine = EmbeddedEngine::open(&config.embedded, &config.database).await?;
                 Ok(Warehouse::from_engine(Arc::new(engine)))
             }
-            EngineChoice::Remote => Err(WarehouseError::Connection(
-                "the remote engine is not available in this build; use engine = \"embedded\"".into(),
-            )),
+            EngineChoice::Remote => {
+                let engine = RemoteEngine::open(&config.remote, &config.database).await?;
+                Ok(Warehouse::from_engine(Arc::new(engine)))
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! The migration runner: applies `schemas/migrations/*.sql` in order and records each in
-//! `numu_migrations`, so a second run is a no-op and an edited migration is caught.
+//! `numu_migrations`, so a second run is a no-op and an edited migration is caught. On a
+//! cluster, each file's `ON CLUSTER` variant is applied instead (see `cluster.rs`).
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt32Type;
@@ -21,8 +22,34 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS numu_migrations \
     (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) \
     ENGINE = MergeTree ORDER BY version";
 
+/// The statements that apply `statement` on this warehouse: itself, or on a cluster its
+/// generated `ON CLUSTER` variant.
+fn variant(warehouse: &Warehouse, statement: &str) -> Result<Vec<String>> {
+    match warehouse.engine.cluster() {
+        Some(layout) => crate::cluster::statements(statement, layout),
+        None => Ok(vec![statement.to_string()]),
+    }
+}
+
+/// Creates the ledger if needed. On a cluster only when it is missing: `ON CLUSTER` DDL goes
+/// through Keeper's queue, and readiness checks read the ledger often.
+async fn ensure_ledger(warehouse: &Warehouse) -> Result<()> {
+    if warehouse.engine.cluster().is_some() {
+        let exists = Sql::new(
+            "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'numu_migrations'",
+        );
+        if crate::first_cell(&warehouse.query_all(&exists).await?).as_deref() == Some("1") {
+            return Ok(());
+        }
+    }
+    for statement in variant(warehouse, LEDGER)? {
+        warehouse.execute(&Sql::new(statement)).await?;
+    }
+    Ok(())
+}
+
 async fn recorded(warehouse: &Warehouse) -> Result<Vec<(u32, String)>> {
-    warehouse.execute(&Sql::new(LEDGER)).await?;
+    ensure_ledger(warehouse).await?;
     let batches = warehouse
         .query_all(&Sql::new("SELECT version, checksum FROM numu_migrations ORDER BY version"))
         .await?;
@@ -59,14 +86,19 @@ pub(crate) async fn pending(warehouse: &Warehouse) -> Result<Vec<&'static Migrat
 }
 
 pub(crate) async fn apply(warehouse: &Warehouse) -> Result<MigrationReport> {
+    warehouse.engine.create_database().await?;
     let pending = pending(warehouse).await?;
-    let mut report = MigrationReport { already_applied: MIGRATIONS.len() - pending.len(), ..Default::default() };
+    let mut report =
+        MigrationReport { already_applied: MIGRATIONS.len() - pending.len(), ..Default::default() };
     for migration in pending {
-        warehouse.execute(&Sql::new(migration.statement())).await.map_err(|e| WarehouseError::Migration {
+        let failed = |e: WarehouseError| WarehouseError::Migration {
             version: migration.version,
             name: migration.name.to_string(),
             message: e.to_string(),
-        })?;
+        };
+        for statement in variant(warehouse, &migration.statement()).map_err(failed)? {
+            warehouse.execute(&Sql::new(statement)).await.map_err(failed)?;
+        }
         warehouse.insert("numu_migrations", ledger_row(migration)?).await?;
         tracing::info!(version = migration.version, name = migration.name, "applied migration");
         report.applied.push(format!("{:04}_{}", migration.version, migration.name));

@@ -55,8 +55,7 @@ fn repair_data(data: ArrayData) -> ArrayData {
         DataType::Utf8 => lossy_strings(&data),
         _ if data.child_data().is_empty() => data,
         _ => {
-            let children: Vec<ArrayData> =
-                data.child_data().iter().cloned().map(repair_data).collect();
+            let children: Vec<ArrayData> = data.child_data().iter().cloned().map(repair_data).collect();
             let builder = data.into_builder().child_data(children);
             // Same layout with repaired children: building cannot fail on valid input.
             builder.build().unwrap_or_else(|_| ArrayData::new_empty(&DataType::Null))
@@ -83,10 +82,10 @@ fn lossy_strings(data: &ArrayData) -> ArrayData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
     use arrow_array::{StringArray, StructArray};
     use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
     use arrow_schema::{Field, Schema};
+    use std::sync::Arc;
 
     fn invalid_string_array() -> StringArray {
         // "ok", "\xff\xfe", "سلام" built without validation, as the engine's FFI export does.

@@ -26,11 +26,7 @@ fn missing(detail: String) -> WarehouseError {
 }
 
 /// Uses explicit paths when both are configured, otherwise asks `python`.
-pub fn locate(
-    python: &Path,
-    chdb_library: Option<&Path>,
-    libpython: Option<&Path>,
-) -> Result<EngineFiles> {
+pub fn locate(python: &Path, chdb_library: Option<&Path>, libpython: Option<&Path>) -> Result<EngineFiles> {
     if let (Some(chdb), Some(lib)) = (chdb_library, libpython) {
         return checked(lib.to_path_buf(), chdb.to_path_buf());
     }

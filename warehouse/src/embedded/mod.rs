@@ -138,7 +138,8 @@ fn checked_token(token: &str) -> Result<&str> {
 pub(crate) fn insert_statement(table: &Ident, batch: &RecordBatch) -> Result<String> {
     let mut columns = Vec::new();
     for field in batch.schema().fields() {
-        let ident = Ident::new(field.name()).ok_or_else(|| WarehouseError::InvalidIdentifier(field.name().clone()))?;
+        let ident = Ident::new(field.name())
+            .ok_or_else(|| WarehouseError::InvalidIdentifier(field.name().clone()))?;
         columns.push(ident.to_string());
     }
     let marks = vec!["?"; columns.len()].join(", ");

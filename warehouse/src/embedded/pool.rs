@@ -74,10 +74,9 @@ impl Pool {
     /// A new connection whose current database is this pool's (created if missing).
     fn connect(&self) -> Result<ManagedConnection> {
         let mut connection = self.process.database.new_connection().map_err(sql_error)?;
-        for text in [
-            format!("CREATE DATABASE IF NOT EXISTS {}", self.database),
-            format!("USE {}", self.database),
-        ] {
+        for text in
+            [format!("CREATE DATABASE IF NOT EXISTS {}", self.database), format!("USE {}", self.database)]
+        {
             let mut statement = connection.new_statement().map_err(sql_error)?;
             statement.set_sql_query(&text).map_err(sql_error)?;
             statement.execute_update().map_err(sql_error)?;

@@ -48,10 +48,7 @@ pub(crate) fn open(path: &Path, files: &EngineFiles, open: &OpenSettings) -> Res
         Some(b"AdbcDriverInit"),
         AdbcVersion::V110,
     )
-    .map_err(|e| WarehouseError::EngineLoad {
-        path: files.chdb_library.clone(),
-        message: e.message,
-    })?;
+    .map_err(|e| WarehouseError::EngineLoad { path: files.chdb_library.clone(), message: e.message })?;
     let mut options = vec![(OptionDatabase::Uri, OptionValue::String(path.display().to_string()))];
     for (name, value) in &open.settings {
         options.push((OptionDatabase::Other(format!("chdb.{name}")), OptionValue::String(value.clone())));
@@ -63,7 +60,8 @@ pub(crate) fn open(path: &Path, files: &EngineFiles, open: &OpenSettings) -> Res
             WarehouseError::EngineLoad { path: path.clone(), message: e.message }
         }
     })?;
-    let process = Arc::new(EngineProcess { database, _driver: driver, _libpython: libpython, path, _lock: lock });
+    let process =
+        Arc::new(EngineProcess { database, _driver: driver, _libpython: libpython, path, _lock: lock });
     *slot = Some(process.clone());
     Ok(process)
 }
