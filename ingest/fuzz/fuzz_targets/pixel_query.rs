@@ -1,0 +1,7 @@
+//! Fuzzes the pixel's query-string decoder.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use numu_ingest::front::fuzzing;
+
+fuzz_target!(|data: &[u8]| fuzzing::pixel_query(data));
