@@ -2,11 +2,13 @@
 //! campaigns): SQLite by default, written in portable SQL so PostgreSQL can serve later.
 
 pub mod auth;
+mod cohorts;
 mod error;
 mod keys;
 mod store;
 
 pub use auth::{authorize, Credential, Denied, Principal, Scope};
+pub use cohorts::{Cohort, CohortInput, CohortSize};
 pub use error::{AppStateError, Result};
 pub use keys::{generate_secret_key, generate_write_key, hash_secret, SECRET_PREFIX, WRITE_PREFIX};
 pub use store::{ApiKey, AppState, NewProject, Project};

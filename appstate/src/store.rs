@@ -49,10 +49,10 @@ pub struct NewProject {
 /// The application database.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
 

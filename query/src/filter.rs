@@ -53,20 +53,27 @@ pub enum FilterValue {
     One(Scalar),
 }
 
-/// `{"property": "browser", "operator": "equals", "value": "Chrome"}`.
+/// `{"property": "browser", "operator": "equals", "value": "Chrome"}`, or a cohort filter
+/// `{"cohort": 7}` (the event's person is a member; `"operator": "not_in"` for not a member).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PropertyFilter {
     /// A typed column (`browser`, `$browser`), a custom event key, a person key or a session
-    /// attribute, depending on `type`.
+    /// attribute, depending on `type`. Absent with `cohort`.
+    #[serde(default)]
     #[schema(example = "browser")]
     pub property: String,
     #[serde(default, rename = "type")]
     pub kind: PropertyType,
-    pub operator: Operator,
+    /// Required, except with `cohort` (default `in`; `not_in` keeps non-members).
+    #[serde(default)]
+    pub operator: Option<Operator>,
     /// Absent for `is_set` / `is_not_set`; a list for `in` / `not_in`.
     #[serde(default)]
     pub value: Option<FilterValue>,
+    /// A saved cohort of the project: keeps the events of its current members.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<u64>,
 }
 
 /// A compiled filter: its condition and the joins it needs.
@@ -117,15 +124,26 @@ impl Scalar {
 impl PropertyFilter {
     /// The condition; `field` is this filter's path in the request (`filters[0]`).
     pub fn compile(&self, field: &str, limits: &Limits) -> Result<Condition, QueryError> {
+        if let Some(cohort) = self.cohort {
+            return crate::cohorts::filter_condition(self, cohort, field);
+        }
+        if self.operator.is_none() {
+            return Err(QueryError::bad(&format!("{field}.operator"), "missing field `operator`"));
+        }
         let property = Property::resolve(&format!("{field}.property"), &self.property, self.kind)?;
         let value_field = format!("{field}.value");
-        let sql = match self.operator {
+        let sql = match self.op() {
             Operator::IsSet => property.is_set(),
             Operator::IsNotSet => Sql::new("NOT (").append(property.is_set()).push(")"),
             Operator::In | Operator::NotIn => self.list(&property, &value_field, limits)?,
             _ => self.compare(&property, &value_field)?,
         };
         Ok(Condition { sql, needs: property.needs() })
+    }
+
+    /// The operator (`in` when absent, which only a cohort filter may leave out).
+    pub fn op(&self) -> Operator {
+        self.operator.unwrap_or(Operator::In)
     }
 
     fn one(&self, field: &str) -> Result<&Scalar, QueryError> {
@@ -144,14 +162,14 @@ impl PropertyFilter {
         let not_for_bool = || {
             QueryError::bad(field, format!("`{}` does not apply to true/false properties", self.op_name()))
         };
-        Ok(match self.operator {
+        Ok(match self.op() {
             Operator::Equals => property.expr().push(" = ").bind(value.bound(kind, field)?),
             Operator::NotEquals => property.expr().push(" != ").bind(value.bound(kind, field)?),
             Operator::Contains | Operator::NotContains => {
                 if kind == Kind::Bool {
                     return Err(not_for_bool());
                 }
-                let op = if self.operator == Operator::Contains { " > 0" } else { " = 0" };
+                let op = if self.op() == Operator::Contains { " > 0" } else { " = 0" };
                 Sql::new("positionCaseInsensitiveUTF8(")
                     .append(property.text_expr())
                     .push(", ")
@@ -164,14 +182,14 @@ impl PropertyFilter {
                     return Err(not_for_bool());
                 }
                 let pattern = checked_regex(field, value)?;
-                let head = if self.operator == Operator::Regex { "match(" } else { "NOT match(" };
+                let head = if self.op() == Operator::Regex { "match(" } else { "NOT match(" };
                 Sql::new(head).append(property.text_expr()).push(", ").bind(pattern).push(")")
             }
             Operator::Gt | Operator::Lt => {
                 if kind == Kind::Bool {
                     return Err(not_for_bool());
                 }
-                let op = if self.operator == Operator::Gt { " > " } else { " < " };
+                let op = if self.op() == Operator::Gt { " > " } else { " < " };
                 Sql::new("ifNull(")
                     .append(property.number_expr())
                     .push(op)
@@ -194,15 +212,12 @@ impl PropertyFilter {
         let kind = property.kind();
         let bound = values.iter().map(|v| v.bound(kind, field).map(|v| Sql::new("").bind(v)));
         let bound: Vec<Sql> = bound.collect::<Result<_, _>>()?;
-        let op = if self.operator == Operator::In { " IN (" } else { " NOT IN (" };
+        let op = if self.op() == Operator::In { " IN (" } else { " NOT IN (" };
         Ok(property.expr().push(op).join(bound, ", ").push(")"))
     }
 
     fn op_name(&self) -> String {
-        serde_json::to_value(self.operator)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
+        serde_json::to_value(self.op()).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
     }
 }
 

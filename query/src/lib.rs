@@ -2,17 +2,21 @@
 //! project) and folds the resulting rows; `run` executes them against the warehouse within
 //! the configured limits; `http` exposes them. Analysis modules do no IO.
 
+pub mod cohorts;
 pub mod error;
 pub mod events;
 pub mod filter;
 pub mod formula;
+pub mod funnels;
 pub mod http;
 pub mod identity;
 pub mod json;
 pub mod limits;
+pub mod paths;
 pub mod people;
 pub mod property;
 pub mod range;
+pub mod retention;
 pub mod run;
 pub mod source;
 pub mod table;

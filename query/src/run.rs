@@ -12,8 +12,10 @@ use futures::lock::Mutex;
 use numu_warehouse::{Sql, Warehouse};
 
 use crate::error::QueryError;
+use crate::funnels::{self, FunnelAnswer, FunnelQuery};
 use crate::identity::{self, LinkState};
 use crate::limits::Limits;
+use crate::paths::{self, PathsAnswer, PathsQuery};
 use crate::people::{self, PersonAnswer, PersonQuery, PersonsAnswer, PersonsQuery};
 use crate::table;
 use crate::trends::{self, TrendsAnswer, TrendsQuery};
@@ -77,6 +79,80 @@ impl Runner {
         let plan = people::plan_person(query, project, now_ms(), &self.limits)?;
         self.sync_persons(project).await?;
         plan.fold(self.run_all(plan.statements()).await?)
+    }
+
+    pub async fn funnel(&self, project: u64, query: &FunnelQuery) -> Result<FunnelAnswer, QueryError> {
+        self.funnel_at(project, query, now_ms()).await
+    }
+
+    /// A funnel: its per-person rows are streamed batch by batch into the fold (they are
+    /// folded, not returned, so the result-row limit does not apply; time and memory do).
+    pub async fn funnel_at(
+        &self,
+        project: u64,
+        query: &FunnelQuery,
+        now_ms: i64,
+    ) -> Result<FunnelAnswer, QueryError> {
+        use futures::TryStreamExt;
+        let plan = funnels::plan(query, project, now_ms, &self.limits)?;
+        self.sync_persons(project).await?;
+        let settings = Limits { max_result_rows: 0, ..self.limits.clone() }.settings_clause();
+        let statement = plan.statement().clone().push(settings);
+        let failed = |e| {
+            tracing::debug!(sql = %statement, error = %e, "funnel statement failed");
+            QueryError::from_warehouse(e)
+        };
+        let mut stream = self.warehouse.query(&statement).await.map_err(failed)?;
+        let mut folder = plan.folder();
+        while let Some(batch) = stream.try_next().await.map_err(failed)? {
+            folder.add(&batch)?;
+        }
+        folder.finish()
+    }
+
+    pub async fn paths(&self, project: u64, query: &PathsQuery) -> Result<PathsAnswer, QueryError> {
+        self.paths_at(project, query, now_ms()).await
+    }
+
+    pub async fn paths_at(
+        &self,
+        project: u64,
+        query: &PathsQuery,
+        now_ms: i64,
+    ) -> Result<PathsAnswer, QueryError> {
+        let plan = paths::plan(query, project, now_ms, &self.limits)?;
+        self.sync_persons(project).await?;
+        plan.fold(self.run_all(plan.statements()).await?)
+    }
+
+    pub async fn retention(
+        &self,
+        project: u64,
+        query: &crate::retention::RetentionQuery,
+    ) -> Result<crate::retention::RetentionAnswer, QueryError> {
+        self.retention_at(project, query, now_ms()).await
+    }
+
+    /// As [`Runner::retention`], with relative dates (and periods not yet begun) at `now_ms`.
+    pub async fn retention_at(
+        &self,
+        project: u64,
+        query: &crate::retention::RetentionQuery,
+        now_ms: i64,
+    ) -> Result<crate::retention::RetentionAnswer, QueryError> {
+        let plan = crate::retention::plan(query, project, now_ms, &self.limits)?;
+        self.sync_persons(project).await?;
+        plan.fold(self.run_all(plan.statements()).await?)
+    }
+
+    /// The warehouse (cohort membership writes).
+    pub(crate) fn warehouse(&self) -> &Warehouse {
+        &self.warehouse
+    }
+
+    /// An internal statement (cohort membership): time and memory limits, no row limit.
+    pub(crate) async fn fetch_internal(&self, statement: Sql) -> Result<Vec<RecordBatch>, QueryError> {
+        self.fetch(statement, false).await
     }
 
     /// Runs statements one after another (the embedded engine gains nothing from parallel

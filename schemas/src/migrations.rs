@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_person_mapping.sql", "person_mapping"),
     migration!(4, "0004_person_properties.sql", "person_properties"),
     migration!(5, "0005_dead_letters.sql", "dead_letters"),
+    migration!(6, "0006_cohort_members.sql", "cohort_members"),
 ];
 
 impl Migration {

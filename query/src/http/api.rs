@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::error::QueryError;
+use crate::funnels::{FunnelAnswer, FunnelQuery};
+use crate::paths::{PathsAnswer, PathsQuery};
 use crate::people::{PersonAnswer, PersonQuery, PersonsAnswer, PersonsQuery};
+use crate::retention::{RetentionAnswer, RetentionQuery};
 use crate::trends::{TrendsAnswer, TrendsQuery};
 use crate::web::{WebAnswer, WebQuery};
 
@@ -23,6 +26,12 @@ pub enum QueryRequest {
     Persons(PersonsQuery),
     /// One person's profile and timeline.
     Person(PersonQuery),
+    /// Conversion through ordered steps (`view`: steps, time to convert, trends, persons).
+    Funnel(FunnelQuery),
+    /// The most common paths after a start or before an end, as a Sankey chart.
+    Paths(PathsQuery),
+    /// Cohorts by the period of a start event and how many return in each later period.
+    Retention(RetentionQuery),
 }
 
 /// The answer, tagged with the question's `kind`.
@@ -33,6 +42,9 @@ pub enum QueryAnswer {
     WebAnalytics(Box<WebAnswer>),
     Persons(PersonsAnswer),
     Person(PersonAnswer),
+    Funnel(Box<FunnelAnswer>),
+    Paths(PathsAnswer),
+    Retention(RetentionAnswer),
 }
 
 /// `GET /api/projects/{project_id}/events`.
@@ -63,7 +75,13 @@ impl QueryRequest {
             Some("web_analytics") => typed(fields).map(QueryRequest::WebAnalytics),
             Some("persons") => typed(fields).map(QueryRequest::Persons),
             Some("person") => typed(fields).map(QueryRequest::Person),
-            _ => Err(QueryError::bad("kind", "one of `trends`, `web_analytics`, `persons`, `person`")),
+            Some("funnel") => typed(fields).map(QueryRequest::Funnel),
+            Some("paths") => typed(fields).map(QueryRequest::Paths),
+            Some("retention") => typed(fields).map(QueryRequest::Retention),
+            _ => Err(QueryError::bad(
+                "kind",
+                "one of `trends`, `web_analytics`, `persons`, `person`, `funnel`, `paths`, `retention`",
+            )),
         }
     }
 }
@@ -105,9 +123,9 @@ mod tests {
         );
         assert_eq!(
             field_of(
-                r#"{"kind": "web_analytics", "date_range": {"from": "-7d"}, "filters": [{"property": "x"}]}"#
+                r#"{"kind": "web_analytics", "date_range": {"from": "-7d"}, "filters": [{"property": "x", "operator": "bogus"}]}"#
             ),
-            "filters[0]"
+            "filters[0].operator"
         );
     }
 }

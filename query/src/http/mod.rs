@@ -44,10 +44,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: QueryState) {
 /// Mounts the query routes with `limits` (the server's `[query]` configuration).
 pub fn configure_with_limits(cfg: &mut web::ServiceConfig, state: QueryState, limits: Limits) {
     let runner = Runner::new(state.warehouse.clone(), limits);
+    let (state_for_cohorts, runner_for_cohorts) = (state.clone(), runner.clone());
     cfg.app_data(web::Data::new(Handlers { state, runner }))
         .route("/api/projects/{project_id}/events", web::get().to(list_events))
         .route("/api/projects/{project_id}/query", web::post().to(run_query))
         .route("/api/openapi.json", web::get().to(openapi_json));
+    crate::cohorts::routes::configure(cfg, state_for_cohorts, runner_for_cohorts);
 }
 
 fn parse_query<T: serde::de::DeserializeOwned>(req: &HttpRequest) -> Result<T, QueryError> {
@@ -88,11 +90,17 @@ async fn run_query(
     authenticate(&req, &handlers.state.app_state, project_id, Scope::Read).await?;
     let project = project_id as u64;
     let runner = &handlers.runner;
-    let answer = match QueryRequest::parse(&body)? {
+    let request = QueryRequest::parse(&body)?;
+    crate::cohorts::refresh::ensure_fresh_for_query(runner, &handlers.state.app_state, project_id, &body)
+        .await?;
+    let answer = match request {
         QueryRequest::Trends(q) => QueryAnswer::Trends(runner.trends(project, &q).await?),
         QueryRequest::WebAnalytics(q) => QueryAnswer::WebAnalytics(Box::new(runner.web(project, &q).await?)),
         QueryRequest::Persons(q) => QueryAnswer::Persons(runner.persons(project, &q).await?),
         QueryRequest::Person(q) => QueryAnswer::Person(runner.person(project, &q).await?),
+        QueryRequest::Funnel(q) => QueryAnswer::Funnel(Box::new(runner.funnel(project, &q).await?)),
+        QueryRequest::Paths(q) => QueryAnswer::Paths(runner.paths(project, &q).await?),
+        QueryRequest::Retention(q) => QueryAnswer::Retention(runner.retention(project, &q).await?),
     };
     Ok(HttpResponse::Ok().json(answer))
 }

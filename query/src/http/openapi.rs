@@ -11,10 +11,23 @@ use utoipa::{Modify, OpenApi};
         description = "Questions over a project's events: trends, web analytics and people. \
             Authenticate with a secret API key (`Authorization: Bearer nsk_…`) of the project in the path."
     ),
-    paths(super::run_query, super::list_events, super::openapi_json),
+    paths(
+        super::run_query,
+        super::list_events,
+        super::openapi_json,
+        crate::cohorts::routes::list,
+        crate::cohorts::routes::create,
+        crate::cohorts::routes::get,
+        crate::cohorts::routes::update,
+        crate::cohorts::routes::delete,
+        crate::cohorts::routes::upload_csv,
+        crate::cohorts::routes::refresh_now,
+        crate::cohorts::routes::members_csv,
+        crate::cohorts::routes::sizes
+    ),
     components(schemas(super::api::QueryRequest, super::api::QueryAnswer, crate::error::ErrorBody, crate::error::ErrorCode)),
     modifiers(&SecretKey),
-    tags((name = "query", description = "Analyses"), (name = "meta", description = "This document"))
+    tags((name = "query", description = "Analyses"), (name = "cohorts", description = "Saved cohorts"), (name = "meta", description = "This document"))
 )]
 struct ApiDoc;
 
@@ -41,9 +54,12 @@ mod tests {
     fn the_document_describes_every_kind_and_route() {
         let json = serde_json::to_value(document()).unwrap();
         assert!(json["openapi"].as_str().unwrap().starts_with("3."));
-        for path in
-            ["/api/projects/{project_id}/query", "/api/projects/{project_id}/events", "/api/openapi.json"]
-        {
+        for path in [
+            "/api/projects/{project_id}/query",
+            "/api/projects/{project_id}/events",
+            "/api/openapi.json",
+            "/api/projects/{project_id}/cohorts/{cohort_id}/members.csv",
+        ] {
             assert!(json["paths"].get(path).is_some(), "{path}");
         }
         let schemas = &json["components"]["schemas"];
@@ -59,6 +75,10 @@ mod tests {
             "TrendsAnswer",
             "WebAnswer",
             "ErrorBody",
+            "RetentionQuery",
+            "RetentionAnswer",
+            "CohortRequest",
+            "CohortView",
         ] {
             assert!(schemas.get(name).is_some(), "schema {name}");
         }

@@ -3,6 +3,7 @@
 //! answer independently of the SQL.
 #![allow(dead_code)]
 
+pub mod funnel_reference;
 pub mod reference;
 pub mod shop;
 
