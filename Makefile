@@ -3,15 +3,16 @@
 
 CARGO ?= cargo
 
-.PHONY: run test setup sdk sdk-test lint check-fmt build release
+.PHONY: run test setup sdk sdk-test e2e browser lint check-fmt build release
 
 ## Install the embedded engine, build, and run the server on http://127.0.0.1:8000 (data in ./data).
 run: setup sdk release
 	./target/release/numu serve
 
 ## Install everything the tests need and run the whole suite (what CI runs).
-test: setup check-fmt lint sdk-test
+test: setup check-fmt lint sdk-test browser
 	$(CARGO) test --workspace --all-targets
+	$(MAKE) e2e
 
 ## The embedded ClickHouse engine (chDB) in ./.venv.
 setup:
@@ -23,6 +24,15 @@ sdk:
 
 sdk-test: sdk
 	cd sdk-js && npm test
+
+## Debian's Chromium for the browser tests (installed once).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+## Browser end-to-end tests: the built snippet in headless Chromium against a real `numu serve`.
+e2e: sdk browser
+	$(CARGO) build -p numu-server
+	cd sdk-js && npm run e2e
 
 release:
 	$(CARGO) build --release -p numu-server

@@ -1,4 +1,4 @@
-//! The command line: `numu serve | migrate | version | project create | config`.
+//! The command line: `numu serve | migrate | version | project create | config | demo`.
 
 use std::path::PathBuf;
 
@@ -42,6 +42,9 @@ pub enum Command {
     },
     /// Print the effective configuration as TOML.
     Config,
+    /// Create a project named "Demo" and send it a few weeks of realistic traffic through
+    /// the running server's collector (start `numu serve` first).
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => runtime.block_on(migrate(&config)),
         Command::Version => runtime.block_on(version(&config)),
         Command::Project { action } => runtime.block_on(project(&config, action)),
+        Command::Demo(args) => runtime.block_on(crate::demo::demo(&config, args)),
         Command::Config => {
             println!("{}", toml_of(&config)?);
             Ok(())

@@ -29,6 +29,16 @@ pub struct Config {
     pub snippet: crate::assets::SnippetConfig,
     /// Optional static pages served at `/site/`.
     pub site: crate::assets::SiteConfig,
+    /// The collector's endpoints: limits, enrichment, privacy.
+    pub collector: numu_ingest::front::Config,
+    /// The collector's write-ahead log and batching (default dir `<data_dir>/wal`).
+    pub wal: numu_ingest::back::Config,
+    /// Real-time figures from memory.
+    pub realtime: numu_ingest::realtime::Config,
+    /// Limits of analysis queries.
+    pub query: numu_query::Limits,
+    /// How often saved cohorts are recomputed (`interval_seconds`, 0 = only on demand).
+    pub cohorts: numu_query::cohorts::RefreshConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +69,11 @@ impl Default for Config {
             app_state: AppStateConfig::default(),
             snippet: crate::assets::SnippetConfig::default(),
             site: crate::assets::SiteConfig::default(),
+            collector: numu_ingest::front::Config::default(),
+            wal: numu_ingest::back::Config::default(),
+            realtime: numu_ingest::realtime::Config::default(),
+            query: numu_query::Limits::default(),
+            cohorts: numu_query::cohorts::RefreshConfig::default(),
         }
     }
 }
@@ -103,6 +118,9 @@ impl Config {
     fn resolve_paths(&mut self) {
         if self.warehouse.embedded.path == EmbeddedConfig::default().path {
             self.warehouse.embedded.path = self.data_dir.join("warehouse");
+        }
+        if self.wal.dir == numu_ingest::back::Config::default().dir {
+            self.wal.dir = self.data_dir.join("wal");
         }
         if self.app_state.path.is_none() {
             self.app_state.path = Some(self.data_dir.join("numu.sqlite"));

@@ -3,6 +3,8 @@
 
 pub mod assets;
 pub mod cli;
+pub mod compose;
 pub mod config;
+pub mod demo;
 pub mod serve;
 pub mod telemetry;

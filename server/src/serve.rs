@@ -7,32 +7,11 @@ use std::time::Instant;
 use actix_web::dev::Service;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
-use numu_appstate::AppState;
 use numu_query::http::QueryState;
-use numu_warehouse::Warehouse;
 use serde_json::json;
 
+pub use crate::compose::{open_services, Services};
 use crate::config::Config;
-
-/// Shared handles every route may use.
-#[derive(Clone, Debug)]
-pub struct Services {
-    pub warehouse: Warehouse,
-    pub app_state: AppState,
-    pub config: Config,
-}
-
-/// Opens the app state and the warehouse (migrated).
-pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
-    let path = config.app_state_path();
-    let app_state = AppState::open(&path).await.with_context(|| format!("app state {}", path.display()))?;
-    let warehouse = Warehouse::open(&config.warehouse).await?;
-    let report = warehouse.migrate().await?;
-    if !report.applied.is_empty() {
-        tracing::info!(applied = ?report.applied, "warehouse migrated");
-    }
-    Ok(Services { warehouse, app_state, config: config.clone() })
-}
 
 /// All routes of the server.
 pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
@@ -42,16 +21,25 @@ pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
         .route("/metrics", web::get().to(metrics_page));
     crate::assets::configure(cfg, &services.config.snippet);
     crate::assets::configure_site(cfg, &services.config.site);
-    numu_query::http::configure(
+    numu_query::http::configure_with_limits(
         cfg,
         QueryState { warehouse: services.warehouse.clone(), app_state: services.app_state.clone() },
+        services.config.query.clone(),
     );
+    numu_ingest::front::configure(cfg, services.front.clone());
+    numu_ingest::realtime::http::configure(cfg, services.realtime.clone());
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let services = open_services(&config).await?;
     if services.app_state.projects().await?.is_empty() {
         tracing::info!("no projects yet: create one with `numu project create --name \"My site\"`");
+    }
+    let runner = numu_query::Runner::new(services.warehouse.clone(), config.query.clone());
+    if let Some(refresher) =
+        numu_query::cohorts::Refresher::from_config(runner, services.app_state.clone(), &config.cohorts)
+    {
+        tokio::spawn(refresher.run());
     }
     let listener = TcpListener::bind(&config.listen).with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
@@ -83,7 +71,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     .run();
     tracing::info!(address = %address, url = %format!("http://{address}"), "listening");
     server.await?;
-    tracing::info!("stopped; closing the warehouse");
+    tracing::info!("stopped; flushing the collector's log");
+    services.collector.shutdown().await;
     drop(services);
     numu_warehouse::embedded::close();
     Ok(())
