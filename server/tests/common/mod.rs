@@ -131,3 +131,85 @@ impl Drop for TestServer {
         let _ = self.child.wait();
     }
 }
+
+/// Sends `total` Segment `track` events in `/v1/batch` requests of `per_request`, from
+/// `concurrency` tasks, until done or the server stops answering. Returns the message ids
+/// the server acknowledged (2xx) and the statuses of refused requests.
+pub async fn send_segment_load(
+    base: &str,
+    write_key: &str,
+    tag: &str,
+    total: usize,
+    per_request: usize,
+    concurrency: usize,
+) -> (Vec<String>, Vec<u16>) {
+    use std::sync::{Arc, Mutex};
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let refused = Arc::new(Mutex::new(Vec::new()));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (next, acked, refused, client) = (next.clone(), acked.clone(), refused.clone(), client.clone());
+        let (base, key, tag) = (base.to_string(), write_key.to_string(), tag.to_string());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let start = next.fetch_add(per_request, std::sync::atomic::Ordering::SeqCst);
+                if start >= total {
+                    return;
+                }
+                let ids: Vec<String> = (start..(start + per_request).min(total)).map(|i| format!("{tag}-{i}")).collect();
+                let batch: Vec<Value> = ids
+                    .iter()
+                    .map(|id| {
+                        serde_json::json!({"type": "track", "event": "load", "messageId": id,
+                            "anonymousId": format!("{tag}-visitor-{}", id.len() % 97),
+                            "properties": {"tag": tag}, "timestamp": "2026-11-25T10:00:00.000Z"})
+                    })
+                    .collect();
+                let response = client
+                    .post(format!("{base}/v1/batch"))
+                    .basic_auth(&key, Some(""))
+                    .json(&serde_json::json!({ "batch": batch }))
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status().is_success() => acked.lock().unwrap().extend(ids),
+                    Ok(r) => refused.lock().unwrap().push(r.status().as_u16()),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    let refused = refused.lock().unwrap().clone();
+    (acked, refused)
+}
+
+/// Counts of the project's events carrying `tag` as seen by the read endpoint:
+/// `(count, unique_message_ids)`, polled until `until` holds or `secs` pass.
+pub async fn wait_for_counts(
+    server: &TestServer,
+    keys: &Keys,
+    event: &str,
+    secs: u64,
+    until: impl Fn(u64, u64) -> bool,
+) -> (u64, u64) {
+    let path = format!("/api/projects/{}/events?event={event}&count_only=true", keys.project_id);
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, body) = server.get(&path, Some(&keys.secret_key)).await;
+        let counts = if status == 200 {
+            (body["count"].as_u64().unwrap_or(0), body["unique_message_ids"].as_u64().unwrap_or(0))
+        } else {
+            (0, 0)
+        };
+        if until(counts.0, counts.1) || std::time::Instant::now() > deadline {
+            return counts;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
