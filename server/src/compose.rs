@@ -70,7 +70,8 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     std::io::Write::write_all(&mut file, contents.as_bytes())
 }
 
@@ -84,9 +85,11 @@ pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     if !report.applied.is_empty() {
         tracing::info!(applied = ?report.applied, "warehouse migrated");
     }
-    let collector = Collector::start(config.wal.clone(), warehouse.clone()).await.context("starting the collector")?;
+    let collector =
+        Collector::start(config.wal.clone(), warehouse.clone()).await.context("starting the collector")?;
     let realtime = Realtime::new(config.realtime.clone()).context("realtime configuration")?;
-    let sink: Arc<dyn Sink> = Arc::new(ObservedSink { collector: collector.clone(), realtime: realtime.clone() });
+    let sink: Arc<dyn Sink> =
+        Arc::new(ObservedSink { collector: collector.clone(), realtime: realtime.clone() });
     let mut front_config = config.collector.clone();
     front_config.visitor_salt_secret = Some(visitor_salt_secret(config)?);
     let front = FrontState::new(app_state.clone(), sink, front_config, PropertySchemas::default())

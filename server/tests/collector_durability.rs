@@ -57,7 +57,10 @@ fn standin_binary() -> PathBuf {
     let binary = target.join("numu-standin");
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "numu-standin", "--bin", "numu-standin"]).status().unwrap();
+        let status = Command::new(cargo)
+            .args(["build", "-p", "numu-standin", "--bin", "numu-standin"])
+            .status()
+            .unwrap();
         assert!(status.success());
     }
     binary
@@ -106,8 +109,10 @@ async fn warehouse_outage_is_ridden_out_in_the_log_then_503_then_drained_once() 
     // A request larger than what is left under the cap is refused, saying when to retry.
     let padding = "x".repeat(1000);
     let batch: Vec<serde_json::Value> = (0..200)
-        .map(|i| serde_json::json!({"type": "track", "event": "probe", "anonymousId": "p",
-            "messageId": format!("probe-{i}"), "properties": {"padding": padding}}))
+        .map(|i| {
+            serde_json::json!({"type": "track", "event": "probe", "anonymousId": "p",
+            "messageId": format!("probe-{i}"), "properties": {"padding": padding}})
+        })
         .collect();
     let probe = reqwest::Client::new()
         .post(server.url("/v1/batch"))

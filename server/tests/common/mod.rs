@@ -158,7 +158,8 @@ pub async fn send_segment_load(
                 if start >= total {
                     return;
                 }
-                let ids: Vec<String> = (start..(start + per_request).min(total)).map(|i| format!("{tag}-{i}")).collect();
+                let ids: Vec<String> =
+                    (start..(start + per_request).min(total)).map(|i| format!("{tag}-{i}")).collect();
                 let batch: Vec<Value> = ids
                     .iter()
                     .map(|id| {
