@@ -4,6 +4,7 @@
 
 pub mod back;
 pub mod front;
+pub mod realtime;
 pub mod record;
 
 pub use record::{DeadLetter, IdentityLink, PersonUpdate, Record, Sink, SinkError};

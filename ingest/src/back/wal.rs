@@ -1,0 +1,298 @@
+//! The log writer: one thread owns the active segment. Appends queue up while it writes and
+//! syncs, and each round writes everything queued with one `write` and (policy `always`) one
+//! `fdatasync` — group commit. The same thread decides batch cuts (rows, bytes, age, segment
+//! size) and writes them into the log, so batch boundaries are durable before any insert.
+
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::record::Record;
+
+use super::stats::Shared;
+use super::{segment, Config, CutBatch, FsyncPolicy};
+
+/// At most this many bytes are gathered into one round, bounding one write's latency.
+const MAX_ROUND_BYTES: usize = 16 << 20;
+
+pub(crate) struct Append {
+    pub frame: Vec<u8>,
+    pub records: Vec<Record>,
+    pub done: oneshot::Sender<io::Result<()>>,
+}
+
+pub(crate) enum Command {
+    Append(Append),
+    /// Cut what is pending, sync, and stop (graceful shutdown).
+    Stop(oneshot::Sender<()>),
+    /// Stop at once without cutting or syncing (simulates a crash in tests).
+    Abort,
+}
+
+/// Where the writer starts: the end of the last segment and its batch not yet cut.
+pub(crate) struct Tail {
+    pub segment: u64,
+    pub file: File,
+    pub len: u64,
+    pub batch_start: u64,
+    pub pending: Vec<Record>,
+}
+
+pub(crate) struct Writer {
+    dir: PathBuf,
+    config: Config,
+    shared: Arc<Shared>,
+    batches: mpsc::UnboundedSender<CutBatch>,
+    file: File,
+    segment: u64,
+    len: u64,
+    batch_start: u64,
+    pending: Vec<Record>,
+    pending_since: Option<Instant>,
+    /// Written since the last sync (policy `interval` / `never`).
+    dirty: bool,
+    last_sync: Instant,
+    /// Held so a second process cannot open the same log; released when the thread ends.
+    _lock: File,
+}
+
+impl Writer {
+    pub(crate) fn new(
+        config: Config,
+        shared: Arc<Shared>,
+        batches: mpsc::UnboundedSender<CutBatch>,
+        tail: Tail,
+        lock: File,
+    ) -> Writer {
+        let pending_since = (!tail.pending.is_empty()).then(Instant::now);
+        Writer {
+            dir: config.dir.clone(),
+            config,
+            shared,
+            batches,
+            file: tail.file,
+            segment: tail.segment,
+            len: tail.len,
+            batch_start: tail.batch_start,
+            pending: tail.pending,
+            pending_since,
+            dirty: false,
+            last_sync: Instant::now(),
+            _lock: lock,
+        }
+    }
+
+    /// The thread body: rounds of appends until stopped or every sender is gone.
+    pub(crate) fn run(mut self, commands: Receiver<Command>) {
+        loop {
+            let first = match self.next_deadline() {
+                Some(at) => match commands.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                    Ok(command) => Some(command),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
+                None => match commands.recv() {
+                    Ok(command) => Some(command),
+                    Err(_) => break,
+                },
+            };
+            let (mut round, mut control, mut bytes) = (Vec::new(), None, 0);
+            let mut next = first;
+            while let Some(command) = next.take() {
+                match command {
+                    Command::Append(append) => {
+                        bytes += append.frame.len();
+                        round.push(append);
+                    }
+                    other => {
+                        control = Some(other);
+                        break;
+                    }
+                }
+                if bytes < MAX_ROUND_BYTES {
+                    next = commands.try_recv().ok();
+                }
+            }
+            match control {
+                Some(Command::Abort) => return,
+                Some(Command::Stop(done)) => {
+                    self.round(round, true);
+                    self.sync_if_dirty();
+                    let _ = done.send(());
+                    return;
+                }
+                _ => self.round(round, false),
+            }
+        }
+        self.round(Vec::new(), true);
+    }
+
+    /// When the thread must wake without new appends: a batch's age limit or a due sync.
+    fn next_deadline(&self) -> Option<Instant> {
+        let cut = self.pending_since.map(|since| since + self.config.batch_interval());
+        let sync = (self.dirty && self.config.fsync == FsyncPolicy::Interval)
+            .then(|| self.last_sync + self.config.fsync_interval());
+        match (cut, sync) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Writes one round of appends (plus a cut when one is due) with one write and at most
+    /// one sync, then acknowledges the appends and hands a cut batch to the batcher.
+    fn round(&mut self, round: Vec<Append>, force_cut: bool) {
+        let mut buf = Vec::with_capacity(round.iter().map(|a| a.frame.len()).sum::<usize>() + 16);
+        let mut records = 0usize;
+        for append in &round {
+            buf.extend_from_slice(&append.frame);
+            records += append.records.len();
+        }
+        let data_len = buf.len();
+        let cut = self.cut_due(records, data_len as u64, force_cut);
+        if cut {
+            segment::encode_cut(&mut buf);
+        }
+        if buf.is_empty() {
+            self.sync_if_due();
+            return;
+        }
+        let sync = cut || self.config.fsync == FsyncPolicy::Always;
+        let result = self.write(&buf, sync);
+        let error = result.as_ref().err().map(|e| (e.kind(), e.to_string()));
+        if error.is_none() {
+            // Counted before acknowledging, so lag (the cap) and stats never trail an ack.
+            self.shared.appended(round.len() as u64, records as u64, buf.len() as u64);
+        }
+        for append in round {
+            if error.is_none() {
+                self.pending.extend(append.records);
+            }
+            let reply = match &error {
+                None => Ok(()),
+                Some((kind, message)) => Err(io::Error::new(*kind, message.clone())),
+            };
+            let _ = append.done.send(reply);
+        }
+        if error.is_some() {
+            return;
+        }
+        if records > 0 && self.pending_since.is_none() {
+            self.pending_since = Some(Instant::now());
+        }
+        if cut {
+            self.emit_cut((buf.len() - data_len) as u64);
+        } else {
+            self.sync_if_due();
+        }
+    }
+
+    /// Whether the batch under construction must end with this round.
+    fn cut_due(&self, records: usize, bytes: u64, force: bool) -> bool {
+        let pending_records = self.pending.len() + records;
+        let pending_bytes = self.len - self.batch_start + bytes;
+        if pending_records == 0 && pending_bytes == 0 {
+            return false;
+        }
+        let aged = self.pending_since.is_some_and(|t| t.elapsed() >= self.config.batch_interval());
+        force
+            || aged
+            || pending_records >= self.config.batch_rows.max(1)
+            || pending_bytes >= self.config.batch_bytes
+            || self.len + bytes >= self.config.segment_bytes
+    }
+
+    /// Appends `buf` to the segment; on failure the segment is cut back so no partial frame
+    /// stays in the middle of the log.
+    fn write(&mut self, buf: &[u8], sync: bool) -> io::Result<()> {
+        let result = self.file.write_all(buf).and_then(|()| if sync { self.sync() } else { Ok(()) });
+        match result {
+            Ok(()) => {
+                self.len += buf.len() as u64;
+                self.dirty = !sync;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(segment = self.segment, error = %e, "write-ahead log write failed");
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.seek(SeekFrom::Start(self.len));
+                Err(e)
+            }
+        }
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.last_sync = Instant::now();
+        self.dirty = false;
+        self.shared.fsyncs.fetch_add(1, Relaxed);
+        metrics::counter!("numu_ingest_log_fsyncs_total").increment(1);
+        Ok(())
+    }
+
+    fn sync_if_due(&mut self) {
+        let due = self.config.fsync == FsyncPolicy::Interval
+            && self.last_sync.elapsed() >= self.config.fsync_interval();
+        if self.dirty && due {
+            self.sync_if_dirty();
+        }
+    }
+
+    fn sync_if_dirty(&mut self) {
+        if self.dirty {
+            if let Err(e) = self.sync() {
+                tracing::error!(error = %e, "write-ahead log sync failed");
+            }
+        }
+    }
+
+    /// The cut frame of `cut_len` bytes has just been written and synced: hand the batch on,
+    /// and start a new segment when this one is full.
+    fn emit_cut(&mut self, cut_len: u64) {
+        let records = std::mem::take(&mut self.pending);
+        let (segment, first, end) = (self.segment, self.batch_start, self.len);
+        self.batch_start = self.len;
+        self.pending_since = None;
+        // Rotate before handing the batch on: the batcher deletes a closed segment once the
+        // batch is in, so it must never be told that of the segment still being written.
+        let closes_segment = self.len >= self.config.segment_bytes
+            && match self.rotate() {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not start a new log segment; retrying at the next cut");
+                    false
+                }
+            };
+        let batch = CutBatch {
+            segment,
+            first,
+            cut: end - cut_len,
+            end,
+            count: records.len() as u64,
+            records: Some(records),
+            closes_segment,
+            replayed: false,
+        };
+        let _ = self.batches.send(batch);
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        let next = self.segment + 1;
+        let mut file = segment::create(&self.dir, next)?;
+        file.seek(SeekFrom::End(0))?;
+        self.file = file;
+        self.segment = next;
+        self.len = segment::HEADER_LEN;
+        self.batch_start = self.len;
+        self.shared.segment_created();
+        Ok(())
+    }
+}
+
+/// How long the writer thread may take to stop before shutdown goes on without it.
+pub(crate) const STOP_WAIT: Duration = Duration::from_secs(30);
