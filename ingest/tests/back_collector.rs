@@ -107,6 +107,33 @@ async fn concurrent_appends_share_one_fsync_per_group() {
     collector.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_delay_shares_syncs_among_appends_that_trickle_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = test_warehouse("back_delay").await;
+    let config = numu_ingest::back::Config { group_commit_delay_us: 3_000, ..config(dir.path()) };
+    let collector = Collector::start(config, w.real.clone()).await.unwrap();
+    let mut tasks = Vec::new();
+    for task in 0..4u64 {
+        let collector = collector.clone();
+        tasks.push(tokio::spawn(async move {
+            for round in 0..25u64 {
+                let first = (task * 25 + round) * 2;
+                collector.append(events(first..first + 2)).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let stats = collector.stats();
+    assert_eq!(stats.appends, 100);
+    assert!(stats.fsyncs * 3 <= stats.appends, "the delay should gather rounds: {stats:?}");
+    drained(&collector).await;
+    collector.shutdown().await;
+    assert_eq!(counts(&w.real).await, (200, 200));
+}
+
 /// Appends `n` events in appends of 10 and kills the collector (no cut, no checkpoint).
 async fn append_then_crash(w: &TestWarehouse, dir: &std::path::Path, n: u64) {
     let collector = Collector::start(config(dir), w.wrapped.clone()).await.unwrap();
@@ -277,13 +304,7 @@ async fn a_second_collector_on_the_same_log_is_refused() {
 async fn a_replayed_batch_is_stored_once_in_every_table() {
     let dir = tempfile::tempdir().unwrap();
     let w = test_warehouse("back_replay_all").await;
-    // Only `events` is created with a deduplication window; the other tables need the same
-    // setting for their tokens to work (a migration is requested of the schemas' owner; until
-    // it lands this test applies it itself).
-    for table in ["identity_links", "person_property_updates", "dead_letters"] {
-        let sql = format!("ALTER TABLE {table} MODIFY SETTING non_replicated_deduplication_window = 10000");
-        w.real.execute(&numu_warehouse::Sql::new(sql)).await.unwrap();
-    }
+    // Every table the collector writes is created with a deduplication window (migrations).
     w.faulty.set(HANG_AFTER_DEAD_LETTERS);
     let collector = Collector::start(config(dir.path()), w.wrapped.clone()).await.unwrap();
     let now_ms =

@@ -65,12 +65,16 @@ pub const EVENTS_SHARDING_KEY: &str =
 /// that carry no anonymous id; their per-person folds merge across shards like events.
 pub const PERSON_SHARDING_KEY: &str = "cityHash64(project_id, distinct_id)";
 
-/// Where each table lives. Identity tables and the migrations ledger are on every node (see
-/// [`EVENTS_SHARDING_KEY`]); tables without a person dimension are spread evenly.
+/// Where each table lives. Identity tables, cohort memberships (small, and read inside `IN`
+/// subqueries of sharded queries, which must find them locally) and the migrations ledger
+/// are on every node (see [`EVENTS_SHARDING_KEY`]); tables without a person dimension are
+/// spread evenly.
 pub fn placement(table: &str, columns: &str) -> Placement {
     match table {
         "events" => Placement::Sharded(EVENTS_SHARDING_KEY),
-        "identity_links" | "person_distinct_ids" | "numu_migrations" => Placement::Everywhere,
+        "identity_links" | "person_distinct_ids" | "cohort_members" | "numu_migrations" => {
+            Placement::Everywhere
+        }
         "person_property_updates" => Placement::Sharded(PERSON_SHARDING_KEY),
         _ if has_column(columns, "distinct_id") => Placement::Sharded(PERSON_SHARDING_KEY),
         _ => Placement::Sharded("rand()"),

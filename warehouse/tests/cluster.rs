@@ -35,8 +35,8 @@ async fn format(warehouse: &Warehouse, statement: &str) -> String {
 async fn every_on_cluster_statement_round_trips_through_format_query() {
     let warehouse = migrated_warehouse("cluster").await.expect("embedded warehouse (run `make setup` first)");
     let statements = every_statement();
-    // Database, ledger, events (local + Distributed), 2 everywhere tables, 2 sharded ones.
-    assert_eq!(statements.len(), 1 + 1 + 2 + 1 + 1 + 2 + 2, "{statements:#?}");
+    // Database, ledger, events (local + Distributed), 3 everywhere tables, 2 sharded ones.
+    assert_eq!(statements.len(), 1 + 1 + 2 + 1 + 1 + 1 + 2 + 2, "{statements:#?}");
     for statement in &statements {
         let formatted = format(&warehouse, statement).await;
         assert!(formatted.contains("ON CLUSTER numu_2x2"), "{formatted}");

@@ -29,6 +29,11 @@ pub struct Config {
     pub fsync: FsyncPolicy,
     /// Sync period for `fsync = "interval"`.
     pub fsync_interval_ms: u64,
+    /// With `fsync = "always"`: how long a round waits for more appends before syncing
+    /// (like PostgreSQL's `commit_delay`). 0 syncs as soon as the writer is free; a few
+    /// hundred µs add that much latency and share one sync among requests that arrive one
+    /// at a time (a sync costs ≈ 20 µs of CPU on the VMs measured).
+    pub group_commit_delay_us: u64,
     /// A segment is closed and a new one started once it holds this many bytes.
     pub segment_bytes: u64,
     /// A batch is cut once it holds this many records…
@@ -52,6 +57,7 @@ impl Default for Config {
             dir: PathBuf::from("data/wal"),
             fsync: FsyncPolicy::Always,
             fsync_interval_ms: 100,
+            group_commit_delay_us: 0,
             segment_bytes: 64 << 20,
             batch_rows: 50_000,
             batch_bytes: 32 << 20,

@@ -102,23 +102,7 @@ impl Writer {
                     Err(_) => break,
                 },
             };
-            let (mut round, mut control, mut bytes) = (Vec::new(), None, 0);
-            let mut next = first;
-            while let Some(command) = next.take() {
-                match command {
-                    Command::Append(append) => {
-                        bytes += append.frame.len();
-                        round.push(append);
-                    }
-                    other => {
-                        control = Some(other);
-                        break;
-                    }
-                }
-                if bytes < MAX_ROUND_BYTES {
-                    next = commands.try_recv().ok();
-                }
-            }
+            let (round, control) = self.gather(&commands, first);
             match control {
                 Some(Command::Abort) => return,
                 Some(Command::Stop(done)) => {
@@ -131,6 +115,32 @@ impl Writer {
             }
         }
         self.round(Vec::new(), true);
+    }
+
+    /// One round: `first` and every append already queued behind it, and with
+    /// `group_commit_delay_us` whatever else arrives within that delay (one sync for all).
+    fn gather(&self, commands: &Receiver<Command>, first: Option<Command>) -> (Vec<Append>, Option<Command>) {
+        let (mut round, mut bytes) = (Vec::new(), 0);
+        let delay = Duration::from_micros(self.config.group_commit_delay_us);
+        let wait_until =
+            (self.config.fsync == FsyncPolicy::Always && !delay.is_zero()).then(|| Instant::now() + delay);
+        let mut next = first;
+        while let Some(command) = next.take() {
+            let Command::Append(append) = command else { return (round, Some(command)) };
+            bytes += append.frame.len();
+            round.push(append);
+            if bytes >= MAX_ROUND_BYTES {
+                break;
+            }
+            next = match (commands.try_recv(), wait_until) {
+                (Ok(command), _) => Some(command),
+                (Err(_), Some(until)) => {
+                    commands.recv_timeout(until.saturating_duration_since(Instant::now())).ok()
+                }
+                (Err(_), None) => None,
+            };
+        }
+        (round, None)
     }
 
     /// When the thread must wake without new appends: a batch's age limit or a due sync.
