@@ -11,7 +11,7 @@ run: setup sdk release
 
 ## Install everything the tests need and run the whole suite (what CI runs).
 test: setup check-fmt lint sdk-test browser
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace
 	$(MAKE) e2e
 
 ## The embedded ClickHouse engine (chDB) in ./.venv.
