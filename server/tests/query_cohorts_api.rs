@@ -7,27 +7,10 @@ mod common;
 
 use common::{create_project, Keys, TestServer};
 use numu_appstate::{AppState, Scope};
-use numu_schemas::{events_to_batch, EventRow};
-use numu_warehouse::{EmbeddedConfig, Warehouse, WarehouseConfig};
+use numu_schemas::EventRow;
 use serde_json::{json, Value};
 
 const DAY: i64 = 1_714_953_600_000; // 2024-05-06T00:00:00Z
-
-async fn seed(data: &std::path::Path, rows: Vec<EventRow>) {
-    let config = WarehouseConfig {
-        embedded: EmbeddedConfig {
-            path: data.join("warehouse"),
-            python: common::repo_root().join(".venv/bin/python3"),
-            ..EmbeddedConfig::default()
-        },
-        ..WarehouseConfig::default()
-    };
-    let warehouse = Warehouse::open(&config).await.unwrap();
-    warehouse.migrate().await.unwrap();
-    warehouse.insert("events", events_to_batch(&rows).unwrap()).await.unwrap();
-    drop(warehouse);
-    numu_warehouse::embedded::close();
-}
 
 fn event(project: &Keys, i: i64, name: &str, distinct: &str) -> EventRow {
     EventRow {
@@ -92,7 +75,7 @@ async fn cohort_routes_security_bad_input_and_round_trip() {
         event(&shop, 2, "$pageview", "u-2"),
         event(&blog, 0, "purchase", "u-1"),
     ];
-    seed(&data, rows).await;
+    common::seed(&data, rows, &[]).await;
     let server = TestServer::start(&data);
     let base = format!("/api/projects/{}/cohorts", shop.project_id);
     let (w, r) = (Some(writer.as_str()), Some(reader.as_str()));

@@ -4,45 +4,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array};
 use common::{create_project, Keys, TestServer};
-use numu_schemas::{events_to_batch, EventRow};
-use numu_warehouse::{EmbeddedConfig, Warehouse, WarehouseConfig};
+use numu_schemas::EventRow;
 use serde_json::{json, Value};
 
 const DAY: i64 = 1_714_953_600_000; // 2024-05-06T00:00:00Z
-
-/// Writes events and identity links into the data directory's warehouse, then releases it.
-async fn seed(data: &std::path::Path, rows: Vec<EventRow>, links: &[(u64, &str, &str)]) {
-    let config = WarehouseConfig {
-        embedded: EmbeddedConfig {
-            path: data.join("warehouse"),
-            python: common::repo_root().join(".venv/bin/python3"),
-            ..EmbeddedConfig::default()
-        },
-        ..WarehouseConfig::default()
-    };
-    let warehouse = Warehouse::open(&config).await.unwrap();
-    warehouse.migrate().await.unwrap();
-    warehouse.insert("events", events_to_batch(&rows).unwrap()).await.unwrap();
-    let text = |f: fn(&(u64, &str, &str)) -> String| -> ArrayRef {
-        Arc::new(links.iter().map(|l| Some(f(l))).collect::<StringArray>())
-    };
-    let batch = RecordBatch::try_from_iter([
-        ("project_id", Arc::new(UInt64Array::from_iter_values(links.iter().map(|l| l.0))) as ArrayRef),
-        ("distinct_id", text(|l| l.1.to_string())),
-        ("linked_id", text(|l| l.2.to_string())),
-        ("kind", text(|_| "identify".to_string())),
-        ("timestamp", Arc::new(TimestampMillisecondArray::from(vec![DAY; links.len()]).with_timezone("UTC"))),
-        ("message_id", text(|l| format!("link-{}-{}", l.1, l.2))),
-    ])
-    .unwrap();
-    warehouse.insert("identity_links", batch).await.unwrap();
-    drop(warehouse);
-    numu_warehouse::embedded::close();
-}
 
 fn event(project: &Keys, minute: i64, name: &str, distinct: &str) -> EventRow {
     EventRow {
@@ -103,7 +69,7 @@ async fn funnels_and_paths_over_http() {
         event(&blog, 0, "signup", "b"),
         event(&blog, 1, "purchase", "b"),
     ];
-    seed(
+    common::seed(
         &data,
         rows,
         &[(shop.project_id as u64, "phone", "user"), (shop.project_id as u64, "laptop", "user")],

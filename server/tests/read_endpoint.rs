@@ -4,26 +4,7 @@
 mod common;
 
 use common::{create_project, Keys, TestServer};
-use numu_schemas::{events_to_batch, EventRow};
-use numu_warehouse::{EmbeddedConfig, Warehouse, WarehouseConfig};
-
-/// Writes events into the data directory's warehouse from this process, then releases it
-/// so a server can open it (one process per storage path).
-async fn seed(data: &std::path::Path, rows: Vec<EventRow>) {
-    let config = WarehouseConfig {
-        embedded: EmbeddedConfig {
-            path: data.join("warehouse"),
-            python: common::repo_root().join(".venv/bin/python3"),
-            ..EmbeddedConfig::default()
-        },
-        ..WarehouseConfig::default()
-    };
-    let warehouse = Warehouse::open(&config).await.unwrap();
-    warehouse.migrate().await.unwrap();
-    warehouse.insert("events", events_to_batch(&rows).unwrap()).await.unwrap();
-    drop(warehouse);
-    numu_warehouse::embedded::close();
-}
+use numu_schemas::EventRow;
 
 fn event(project: &Keys, i: i64, name: &str, distinct: &str) -> EventRow {
     EventRow {
@@ -49,7 +30,7 @@ async fn filters_counts_restarts_and_access_control() {
         })
         .collect();
     rows.push(event(&blog, 0, "$pageview", "a"));
-    seed(&data, rows).await;
+    common::seed(&data, rows, &[]).await;
 
     let server = TestServer::start(&data);
     let base = format!("/api/projects/{}/events", shop.project_id);

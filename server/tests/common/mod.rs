@@ -214,3 +214,44 @@ pub async fn wait_for_counts(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// Writes events and `identify` links `(project, distinct_id, linked_id)` into the data
+/// directory's warehouse from this process, then releases it so a server can open it (one
+/// process per storage path).
+pub async fn seed(data: &Path, rows: Vec<numu_schemas::EventRow>, links: &[(u64, &str, &str)]) {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array};
+    use numu_warehouse::{EmbeddedConfig, Warehouse, WarehouseConfig};
+
+    let config = WarehouseConfig {
+        embedded: EmbeddedConfig {
+            path: data.join("warehouse"),
+            python: repo_root().join(".venv/bin/python3"),
+            ..EmbeddedConfig::default()
+        },
+        ..WarehouseConfig::default()
+    };
+    let warehouse = Warehouse::open(&config).await.unwrap();
+    warehouse.migrate().await.unwrap();
+    let link_time = rows.first().map_or(0, |r| r.timestamp);
+    warehouse.insert("events", numu_schemas::events_to_batch(&rows).unwrap()).await.unwrap();
+    if !links.is_empty() {
+        let text = |f: fn(&(u64, &str, &str)) -> String| -> ArrayRef {
+            Arc::new(links.iter().map(|l| Some(f(l))).collect::<StringArray>())
+        };
+        let times = TimestampMillisecondArray::from(vec![link_time; links.len()]).with_timezone("UTC");
+        let batch = RecordBatch::try_from_iter([
+            ("project_id", Arc::new(UInt64Array::from_iter_values(links.iter().map(|l| l.0))) as ArrayRef),
+            ("distinct_id", text(|l| l.1.to_string())),
+            ("linked_id", text(|l| l.2.to_string())),
+            ("kind", text(|_| "identify".to_string())),
+            ("timestamp", Arc::new(times)),
+            ("message_id", text(|l| format!("link-{}-{}", l.1, l.2))),
+        ])
+        .unwrap();
+        warehouse.insert("identity_links", batch).await.unwrap();
+    }
+    drop(warehouse);
+    numu_warehouse::embedded::close();
+}
