@@ -10,14 +10,20 @@ use std::time::{Duration, Instant};
 
 const CHUNKS: u64 = 2_400; // × 50 events = 120,000
 
-/// The example binary, (re)built first: `cargo test --test back_crash` alone does not build
-/// examples, and a stale one would test old code.
+/// The example binary. `cargo test` builds examples alongside the tests, so it is fresh;
+/// only when missing (e.g. `cargo test --test back_crash` in a new tree) is it built here —
+/// building it from inside the test otherwise re-resolves features and recompiles half the
+/// dependency tree.
 fn example() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
             let exe = std::env::current_exe().unwrap();
             let profile_dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+            let binary = profile_dir.join("examples/wal_crash");
+            if binary.exists() {
+                return binary;
+            }
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
             let mut build = Command::new(cargo);
             build.args(["build", "-p", "numu-ingest", "--example", "wal_crash"]);
