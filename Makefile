@@ -3,16 +3,17 @@
 
 CARGO ?= cargo
 
-.PHONY: run test setup sdk sdk-test e2e browser lint check-fmt build release
+.PHONY: run test setup sdk sdk-test e2e browser lint check-fmt build release dashboard dashboard-test
 
 ## Install the embedded engine, build, and run the server on http://127.0.0.1:8000 (data in ./data).
-run: setup sdk release
+run: setup sdk dashboard release
 	./target/release/numu serve
 
 ## Install everything the tests need and run the whole suite (what CI runs).
 test: setup check-fmt lint sdk-test browser
 	$(CARGO) test --workspace
 	$(MAKE) e2e
+	$(MAKE) dashboard-test
 
 ## The embedded ClickHouse engine (chDB) in ./.venv.
 setup:
@@ -24,6 +25,16 @@ sdk:
 
 sdk-test: sdk
 	cd sdk-js && npm test
+
+## The web dashboard: dashboards/dist (served by `numu serve` at /).
+dashboard:
+	cd dashboards && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+## The dashboard in headless Chromium against a real `numu serve` with demo data;
+## screenshots in test-artifacts/dashboard/.
+dashboard-test: dashboard sdk browser
+	$(CARGO) build -p numu-server
+	cd dashboards && npm run e2e
 
 ## Debian's Chromium for the browser tests (installed once).
 browser:

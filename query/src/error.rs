@@ -53,6 +53,9 @@ pub enum QueryError {
     AppState(#[from] numu_appstate::AppStateError),
     #[error("internal: {0}")]
     Internal(String),
+    /// A state-changing request signed in by cookie without its session's CSRF token.
+    #[error("missing or wrong CSRF token: send the session's token in the `X-CSRF-Token` header")]
+    Csrf,
 }
 
 impl QueryError {
@@ -95,7 +98,7 @@ impl QueryError {
     pub fn code(&self) -> ErrorCode {
         match self {
             QueryError::Denied(d) if d.is_unauthenticated() => ErrorCode::Unauthenticated,
-            QueryError::Denied(_) => ErrorCode::Forbidden,
+            QueryError::Denied(_) | QueryError::Csrf => ErrorCode::Forbidden,
             QueryError::BadRequest { .. } => ErrorCode::BadRequest,
             QueryError::ProjectNotFound(_) | QueryError::NotFound(_) => ErrorCode::NotFound,
             QueryError::LimitExceeded { .. } => ErrorCode::LimitExceeded,

@@ -40,6 +40,11 @@ pub enum Command {
         #[command(subcommand)]
         action: ProjectAction,
     },
+    /// Manage dashboard users (works while the server runs).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Print the effective configuration as TOML.
     Config,
     /// Create a project named "Demo" and send it a few weeks of realistic traffic through
@@ -62,6 +67,25 @@ pub enum ProjectAction {
     List,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a dashboard user (or, for an existing email, just set the role) with a role
+    /// in a project.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// At least 8 characters.
+        #[arg(long, env = "NUMU_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The project's id.
+        #[arg(long)]
+        project: i64,
+        /// viewer (read), analyst (read + edit definitions) or admin (users, keys, settings).
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+}
+
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let listen = match &cli.command {
@@ -77,6 +101,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => runtime.block_on(migrate(&config)),
         Command::Version => runtime.block_on(version(&config)),
         Command::Project { action } => runtime.block_on(project(&config, action)),
+        Command::User { action } => runtime.block_on(user(&config, action)),
         Command::Demo(args) => runtime.block_on(crate::demo::demo(&config, args)),
         Command::Config => {
             println!("{}", toml_of(&config)?);
@@ -129,6 +154,28 @@ async fn project(config: &Config, action: ProjectAction) -> anyhow::Result<()> {
             for project in state.projects().await? {
                 println!("{}\t{}\t{}", project.id, project.name, project.write_key);
             }
+        }
+    }
+    Ok(())
+}
+
+async fn user(config: &Config, action: UserAction) -> anyhow::Result<()> {
+    let path = config.app_state_path();
+    let state = AppState::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
+    match action {
+        UserAction::Create { email, password, project, role } => {
+            let role = numu_appstate::Role::parse(&role)
+                .with_context(|| format!("unknown role {role:?}: viewer, analyst or admin"))?;
+            if state.project(project).await?.is_none() {
+                anyhow::bail!("project {project} does not exist (`numu project list`)");
+            }
+            let (user, created) = match state.user_by_email(&email).await? {
+                Some(user) => (user, false),
+                None => (state.create_user(&email, &password).await?, true),
+            };
+            state.set_role(user.id, project, role).await?;
+            let verb = if created { "created" } else { "exists" };
+            println!("user {} {verb}: {} is {} of project {project}", user.id, user.email, role.as_str());
         }
     }
     Ok(())

@@ -94,6 +94,8 @@ pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     front_config.visitor_salt_secret = Some(visitor_salt_secret(config)?);
     let front = FrontState::new(app_state.clone(), sink, front_config, PropertySchemas::default())
         .context("starting the collector's front")?;
-    let realtime = RealtimeState::new(realtime, app_state.clone()).context("realtime peers")?;
+    let realtime = RealtimeState::new(realtime, app_state.clone())
+        .context("realtime peers")?
+        .with_session_auth(Arc::new(crate::dashboard::DashboardSessions::new(app_state.clone())));
     Ok(Services { warehouse, app_state, config: config.clone(), collector, front, realtime })
 }

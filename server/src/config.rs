@@ -39,6 +39,8 @@ pub struct Config {
     pub query: numu_query::Limits,
     /// How often saved cohorts are recomputed (`interval_seconds`, 0 = only on demand).
     pub cohorts: numu_query::cohorts::RefreshConfig,
+    /// The web dashboard: built app directory, sessions, sign-in limits, first admin.
+    pub dashboard: crate::dashboard::DashboardConfig,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +76,7 @@ impl Default for Config {
             realtime: numu_ingest::realtime::Config::default(),
             query: numu_query::Limits::default(),
             cohorts: numu_query::cohorts::RefreshConfig::default(),
+            dashboard: crate::dashboard::DashboardConfig::default(),
         }
     }
 }
@@ -107,7 +110,7 @@ impl Config {
             None => {}
         }
         figment = figment
-            .merge(Env::prefixed("NUMU_").split("__").ignore(&["config"]))
+            .merge(Env::prefixed("NUMU_").split("__").ignore(&["config", "user_password"]))
             .merge(Serialized::defaults(flags));
         let mut config: Config = figment.extract().map_err(|e| ConfigError::Invalid(one_line(&e)))?;
         config.resolve_paths();

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod cli;
 pub mod compose;
 pub mod config;
+pub mod dashboard;
 pub mod demo;
 pub mod serve;
 pub mod telemetry;

@@ -28,13 +28,18 @@ pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
     );
     numu_ingest::front::configure(cfg, services.front.clone());
     numu_ingest::realtime::http::configure(cfg, services.realtime.clone());
+    crate::dashboard::configure(cfg, services.app_state.clone(), &services.config.dashboard);
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let services = open_services(&config).await?;
     if services.app_state.projects().await?.is_empty() {
-        tracing::info!("no projects yet: create one with `numu project create --name \"My site\"`");
+        tracing::info!(
+            "no projects yet: load demo data with `numu demo` (from another terminal), \
+             or create one with `numu project create --name \"My site\"`"
+        );
     }
+    crate::dashboard::ensure_initial_admin(&services.app_state, &config.dashboard).await?;
     let runner = numu_query::Runner::new(services.warehouse.clone(), config.query.clone());
     if let Some(refresher) =
         numu_query::cohorts::Refresher::from_config(runner, services.app_state.clone(), &config.cohorts)

@@ -14,7 +14,7 @@ use numu_appstate::{AppState, Scope};
 use numu_warehouse::Warehouse;
 use serde_json::Value;
 
-pub use auth::authenticate;
+pub use auth::{authenticate, configure_sessions, SessionAuth, SessionCheck, SessionOutcome};
 
 use crate::error::QueryError;
 use crate::events::EventsQuery;
