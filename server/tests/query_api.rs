@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{create_project, Keys, TestServer};
+use common::{create_project, post, Keys, TestServer};
 use numu_appstate::{AppState, Scope};
 use numu_schemas::EventRow;
 use serde_json::{json, Value};
@@ -23,16 +23,6 @@ fn event(project: &Keys, i: i64, name: &str, distinct: &str) -> EventRow {
         properties: vec![("الخطة".into(), if i < 3 { "مجاني".into() } else { "pro".into() })],
         ..EventRow::default()
     }
-}
-
-async fn post(server: &TestServer, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut request = reqwest::Client::new().post(server.url(path)).json(body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap_or(Value::Null))
 }
 
 fn trends(filters: Value) -> Value {

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{create_project, Keys, TestServer};
+use common::{create_project, post, Keys, TestServer};
 use numu_schemas::EventRow;
 use serde_json::{json, Value};
 
@@ -21,16 +21,6 @@ fn event(project: &Keys, minute: i64, name: &str, distinct: &str) -> EventRow {
         session_id: format!("s-{distinct}"),
         ..EventRow::default()
     }
-}
-
-async fn post(server: &TestServer, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
-    let mut request = reqwest::Client::new().post(server.url(path)).json(body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json::<Value>().await.unwrap_or(Value::Null))
 }
 
 fn funnel(extra: Value) -> Value {

@@ -255,3 +255,14 @@ pub async fn seed(data: &Path, rows: Vec<numu_schemas::EventRow>, links: &[(u64,
     drop(warehouse);
     numu_warehouse::embedded::close();
 }
+
+/// POSTs JSON with an optional bearer key; returns status and JSON body (Null if not JSON).
+pub async fn post(server: &TestServer, path: &str, key: Option<&str>, body: &Value) -> (u16, Value) {
+    let mut request = reqwest::Client::new().post(server.url(path)).json(body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json::<Value>().await.unwrap_or(Value::Null))
+}
