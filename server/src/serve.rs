@@ -88,18 +88,26 @@ async fn healthz() -> HttpResponse {
 }
 
 /// Ready when the warehouse answers with no pending migrations and the app state answers.
+/// The collector's log state (lag, last insert error) is reported either way: while the
+/// warehouse is down the collector still accepts into its log, so it stays useful to route
+/// events to, and operators see the lag grow.
 async fn readyz(services: web::Data<Services>) -> HttpResponse {
     let app_state = services.app_state.ping().await;
-    match (services.warehouse.health().await, app_state) {
+    let collector = services.collector.stats();
+    let (ready, body) = match (services.warehouse.health().await, app_state) {
         (Ok(health), Ok(())) if health.pending_migrations == 0 => {
-            HttpResponse::Ok().json(json!({ "status": "ready", "warehouse": health }))
+            (true, json!({ "status": "ready", "warehouse": health }))
         }
-        (Ok(health), Ok(())) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "migrations pending", "warehouse": health })),
-        (Err(e), _) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "warehouse unavailable", "error": e.to_string() })),
-        (_, Err(e)) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "app state unavailable", "error": e.to_string() })),
+        (Ok(health), Ok(())) => (false, json!({ "status": "migrations pending", "warehouse": health })),
+        (Err(e), _) => (false, json!({ "status": "warehouse unavailable", "error": e.to_string() })),
+        (_, Err(e)) => (false, json!({ "status": "app state unavailable", "error": e.to_string() })),
+    };
+    let mut body = body;
+    body["collector"] = json!(collector);
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
 

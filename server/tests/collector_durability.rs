@@ -106,6 +106,10 @@ async fn warehouse_outage_is_ridden_out_in_the_log_then_503_then_drained_once() 
     let (during, refused) = send_segment_load(&server.base, &keys.write_key, "during", 60_000, 200, 2).await;
     assert!(!during.is_empty(), "nothing accepted into the log during the outage");
     assert!(refused.contains(&503), "the log cap never answered 503: {refused:?}");
+    // Readiness says the warehouse is gone and shows the log holding the events.
+    let (status, ready) = server.get("/readyz", None).await;
+    assert_eq!(status, 503, "{ready}");
+    assert!(ready["collector"]["lag_records"].as_u64().unwrap_or(0) >= during.len() as u64, "{ready}");
     // A request larger than what is left under the cap is refused, saying when to retry.
     let padding = "x".repeat(1000);
     let batch: Vec<serde_json::Value> = (0..200)

@@ -16,6 +16,8 @@ async fn serve_answers_health_readiness_and_metrics() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["warehouse"]["pending_migrations"], 0);
     assert_eq!(body["warehouse"]["engine"], "embedded");
+    assert_eq!(body["collector"]["lag_records"], 0, "{body}");
+    assert!(body["collector"]["last_error"].is_null(), "{body}");
     let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("numu_http_requests_total"), "{metrics}");
     // Data lives where configured.
