@@ -12,6 +12,8 @@
 // Helpers return the refusal as the ready response (`Err(HttpResponse)`), built on cold paths.
 #![allow(clippy::result_large_err)]
 
+mod admin;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -264,15 +266,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, app_state: AppState, config: &Das
         .route("/api/auth/login", web::post().to(login))
         .route("/api/auth/logout", web::post().to(logout))
         .route("/api/auth/me", web::get().to(me))
-        .route("/api/projects/{project_id}/admin/users", web::get().to(list_users))
-        .route("/api/projects/{project_id}/admin/users", web::post().to(add_user))
-        .route("/api/projects/{project_id}/admin/users/{user_id}", web::put().to(change_role))
-        .route("/api/projects/{project_id}/admin/users/{user_id}", web::delete().to(remove_user))
-        .route("/api/projects/{project_id}/admin/keys", web::get().to(list_keys))
-        .route("/api/projects/{project_id}/admin/keys", web::post().to(create_key))
-        .route("/api/projects/{project_id}/admin/keys/{key_id}", web::delete().to(revoke_key))
-        .route("/api/projects/{project_id}/admin/settings", web::get().to(get_settings))
-        .route("/api/projects/{project_id}/admin/settings", web::put().to(put_settings))
+        .route("/api/projects/{project_id}/admin/users", web::get().to(admin::list_users))
+        .route("/api/projects/{project_id}/admin/users", web::post().to(admin::add_user))
+        .route("/api/projects/{project_id}/admin/users/{user_id}", web::put().to(admin::change_role))
+        .route("/api/projects/{project_id}/admin/users/{user_id}", web::delete().to(admin::remove_user))
+        .route("/api/projects/{project_id}/admin/keys", web::get().to(admin::list_keys))
+        .route("/api/projects/{project_id}/admin/keys", web::post().to(admin::create_key))
+        .route("/api/projects/{project_id}/admin/keys/{key_id}", web::delete().to(admin::revoke_key))
+        .route("/api/projects/{project_id}/admin/settings", web::get().to(admin::get_settings))
+        .route("/api/projects/{project_id}/admin/settings", web::put().to(admin::put_settings))
         .route("/", web::get().to(move || serve_app_file(index_dir.clone(), "index.html".to_string())))
         .route(
             "/ui/{path}",
@@ -425,217 +427,6 @@ async fn me(req: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
     match session_json(&dashboard.app_state, &session).await {
         Ok(body) => HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body),
         Err(response) => response,
-    }
-}
-
-fn path_id(req: &HttpRequest, name: &str) -> Result<i64, HttpResponse> {
-    req.match_info()
-        .get(name)
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|v| *v > 0)
-        .ok_or_else(|| bad_request(format!("`{name}` must be a positive integer")))
-}
-
-/// The project in the path, if the caller is its admin: an admin-scoped key, or a session
-/// whose user has the admin role (and, for changes, the CSRF token).
-async fn require_admin(req: &HttpRequest, app_state: &AppState) -> Result<i64, HttpResponse> {
-    let project_id = path_id(req, "project_id")?;
-    let header = req.headers().get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{0}"));
-    if header.is_some() {
-        let principal = match Credential::from_authorization(header) {
-            Credential::Secret(key) => app_state.principal_for_secret(&key).await.map_err(app_error)?,
-            Credential::Write(_) => return Err(forbidden(&Denied::WriteKeyCannotRead.to_string())),
-            _ => None,
-        };
-        let Some(principal) = principal else {
-            return Err(unauthenticated_with("unknown or revoked API key"));
-        };
-        authorize(&principal, project_id, Scope::Admin).map_err(|d| forbidden(&d.to_string()))?;
-        return Ok(project_id);
-    }
-    let (_, session) = current_session(req, app_state).await?;
-    if !csrf_ok(req, &session) {
-        return Err(forbidden("missing or wrong CSRF token: send it in the X-CSRF-Token header"));
-    }
-    match app_state.role(session.user.id, project_id).await.map_err(app_error)? {
-        Some(Role::Admin) => Ok(project_id),
-        _ => Err(forbidden("the admin role in this project is needed")),
-    }
-}
-
-macro_rules! admin {
-    ($req:expr, $dashboard:expr) => {
-        match require_admin(&$req, &$dashboard.app_state).await {
-            Ok(id) => id,
-            Err(response) => return response,
-        }
-    };
-}
-
-fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
-}
-
-async fn list_users(req: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    match dashboard.app_state.members(project_id).await {
-        Ok(members) => HttpResponse::Ok().json(json!({ "users": members })),
-        Err(e) => app_error(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct AddUser {
-    email: String,
-    #[serde(default)]
-    password: Option<String>,
-    role: Role,
-}
-
-async fn add_user(req: HttpRequest, body: web::Bytes, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    let input: AddUser = match parse_body(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    let app_state = &dashboard.app_state;
-    let user = match app_state.user_by_email(&input.email).await {
-        Ok(Some(user)) => user,
-        Ok(None) => match input.password.as_deref() {
-            Some(password) => match app_state.create_user(&input.email, password).await {
-                Ok(user) => user,
-                Err(e) => return app_error(e),
-            },
-            None => return bad_request("a new user needs a password"),
-        },
-        Err(e) => return app_error(e),
-    };
-    match app_state.set_role(user.id, project_id, input.role).await {
-        Ok(()) => HttpResponse::Created()
-            .json(json!({ "user_id": user.id, "email": user.email, "role": input.role })),
-        Err(e) => app_error(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct ChangeRole {
-    role: Role,
-}
-
-async fn change_role(req: HttpRequest, body: web::Bytes, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    let user_id = match path_id(&req, "user_id") {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    let input: ChangeRole = match parse_body(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    match dashboard.app_state.role(user_id, project_id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return refuse(StatusCode::NOT_FOUND, "not_found", "no such member"),
-        Err(e) => return app_error(e),
-    }
-    match dashboard.app_state.set_role(user_id, project_id, input.role).await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "user_id": user_id, "role": input.role })),
-        Err(e) => app_error(e),
-    }
-}
-
-async fn remove_user(req: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    let user_id = match path_id(&req, "user_id") {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match dashboard.app_state.remove_member(user_id, project_id).await {
-        Ok(true) => HttpResponse::Ok().json(json!({ "removed": true })),
-        Ok(false) => refuse(StatusCode::NOT_FOUND, "not_found", "no such member"),
-        Err(e) => app_error(e),
-    }
-}
-
-async fn list_keys(req: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    match dashboard.app_state.api_keys(project_id).await {
-        Ok(keys) => HttpResponse::Ok().json(json!({ "keys": keys })),
-        Err(e) => app_error(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct CreateKey {
-    name: String,
-    scopes: Vec<Scope>,
-}
-
-async fn create_key(req: HttpRequest, body: web::Bytes, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    let input: CreateKey = match parse_body(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    let name = input.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return bad_request("a key name needs 1 to 200 characters");
-    }
-    match dashboard.app_state.create_api_key(project_id, name, &input.scopes).await {
-        Ok((listing, secret)) => HttpResponse::Created()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(json!({ "key": listing, "secret_key": secret })),
-        Err(e) => app_error(e),
-    }
-}
-
-async fn revoke_key(req: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    let key_id = match path_id(&req, "key_id") {
-        Ok(id) => id,
-        Err(response) => return response,
-    };
-    match dashboard.app_state.revoke_api_key(project_id, key_id).await {
-        Ok(true) => HttpResponse::Ok().json(json!({ "revoked": true })),
-        Ok(false) => refuse(StatusCode::NOT_FOUND, "not_found", "no such live key"),
-        Err(e) => app_error(e),
-    }
-}
-
-async fn get_settings(req: HttpRequest, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    match dashboard.app_state.project(project_id).await {
-        Ok(Some(project)) => HttpResponse::Ok().json(project),
-        Ok(None) => refuse(StatusCode::NOT_FOUND, "not_found", "no such project"),
-        Err(e) => app_error(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct Settings {
-    name: String,
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-    #[serde(default)]
-    write_key_disabled: bool,
-}
-
-async fn put_settings(req: HttpRequest, body: web::Bytes, dashboard: web::Data<Dashboard>) -> HttpResponse {
-    let project_id = admin!(req, dashboard);
-    let input: Settings = match parse_body(&body) {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    let app_state = &dashboard.app_state;
-    if let Err(e) = app_state.update_project(project_id, &input.name, &input.allowed_origins).await {
-        return app_error(e);
-    }
-    if let Err(e) = app_state.set_write_key_disabled(project_id, input.write_key_disabled).await {
-        return app_error(e);
-    }
-    match app_state.project(project_id).await {
-        Ok(Some(project)) => HttpResponse::Ok().json(project),
-        Ok(None) => refuse(StatusCode::NOT_FOUND, "not_found", "no such project"),
-        Err(e) => app_error(e),
     }
 }
 
