@@ -94,6 +94,24 @@ impl CohortHandlers {
     }
 }
 
+/// The refusals every cohort route documents (one definition instead of one per route).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only describes responses for the OpenAPI document
+enum CohortRefusals {
+    /// Bad input; `field` names it
+    #[response(status = 400)]
+    BadRequest(#[to_schema] crate::error::ErrorBody<'static>),
+    /// No, malformed or unknown key
+    #[response(status = 401)]
+    Unauthenticated(#[to_schema] crate::error::ErrorBody<'static>),
+    /// A write key, another project's key or a missing scope
+    #[response(status = 403)]
+    Forbidden(#[to_schema] crate::error::ErrorBody<'static>),
+    /// No such cohort in this project
+    #[response(status = 404)]
+    NotFound(#[to_schema] crate::error::ErrorBody<'static>),
+}
+
 #[utoipa::path(
     get,
     path = "/api/projects/{project_id}/cohorts",
@@ -102,10 +120,7 @@ impl CohortHandlers {
     params(("project_id" = i64, Path, description = "The project")),
     responses(
         (status = 200, body = Vec<CohortView>),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -124,10 +139,7 @@ async fn list(req: HttpRequest, h: web::Data<CohortHandlers>) -> Result<HttpResp
     request_body = CohortRequest,
     responses(
         (status = 201, body = CohortView),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -150,10 +162,7 @@ async fn create(
     params(("project_id" = i64, Path, description = "The project"), ("cohort_id" = i64, Path, description = "The cohort")),
     responses(
         (status = 200, body = CohortView),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -171,10 +180,7 @@ async fn get(req: HttpRequest, h: web::Data<CohortHandlers>) -> Result<HttpRespo
     request_body = CohortRequest,
     responses(
         (status = 200, body = CohortView),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -205,10 +211,7 @@ async fn update(
     params(("project_id" = i64, Path, description = "The project"), ("cohort_id" = i64, Path, description = "The cohort")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -227,10 +230,7 @@ async fn delete(req: HttpRequest, h: web::Data<CohortHandlers>) -> Result<HttpRe
     request_body(content = String, content_type = "text/csv"),
     responses(
         (status = 200, body = CohortView),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -257,10 +257,7 @@ async fn upload_csv(
     params(("project_id" = i64, Path, description = "The project"), ("cohort_id" = i64, Path, description = "The cohort")),
     responses(
         (status = 200, body = CohortView),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -279,10 +276,7 @@ async fn refresh_now(req: HttpRequest, h: web::Data<CohortHandlers>) -> Result<H
     params(("project_id" = i64, Path, description = "The project"), ("cohort_id" = i64, Path, description = "The cohort")),
     responses(
         (status = 200, description = "CSV", content_type = "text/csv", body = String),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]
@@ -307,10 +301,7 @@ async fn members_csv(req: HttpRequest, h: web::Data<CohortHandlers>) -> Result<H
     params(("project_id" = i64, Path, description = "The project"), ("cohort_id" = i64, Path, description = "The cohort")),
     responses(
         (status = 200, body = SizesAnswer),
-        (status = 400, description = "Bad input; `field` names it", body = crate::error::ErrorBody),
-        (status = 401, description = "No, malformed or unknown key", body = crate::error::ErrorBody),
-        (status = 403, description = "A write key, another project's key or a missing scope", body = crate::error::ErrorBody),
-        (status = 404, description = "No such cohort in this project", body = crate::error::ErrorBody),
+        CohortRefusals,
     ),
     security(("secret_key" = []))
 )]

@@ -87,3 +87,17 @@ mod tests {
         assert!(json["components"]["securitySchemes"].get("secret_key").is_some());
     }
 }
+
+#[cfg(test)]
+mod refusal_tests {
+    #[test]
+    fn cohort_routes_document_every_refusal() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let responses =
+            &doc["paths"]["/api/projects/{project_id}/cohorts/{cohort_id}/refresh"]["post"]["responses"];
+        for status in ["200", "400", "401", "403", "404"] {
+            assert!(responses.get(status).is_some(), "{status} missing: {responses}");
+        }
+        assert_eq!(responses["404"]["description"], "No such cohort in this project");
+    }
+}
