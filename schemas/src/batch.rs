@@ -1,15 +1,20 @@
 //! One stored event as a Rust value, and Arrow batches of them built column by column in
-//! [`EVENT_COLUMNS`] order (the collector's batcher and tests both use this).
+//! [`crate::EVENT_COLUMNS`] order (the collector's batcher and tests both use this).
 
+#[cfg(feature = "arrow")]
 use std::sync::Arc;
 
+#[cfg(feature = "arrow")]
 use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
+#[cfg(feature = "arrow")]
 use arrow_array::{
     ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt16Array,
     UInt64Array,
 };
+#[cfg(feature = "arrow")]
 use arrow_schema::{ArrowError, DataType, Field};
 
+#[cfg(feature = "arrow")]
 use crate::columns::{event_batch_schema, EVENT_COLUMNS};
 
 /// A row of the `events` table. Field names equal column names.
@@ -60,14 +65,17 @@ pub struct EventRow {
     pub received_at: i64,
 }
 
+#[cfg(feature = "arrow")]
 fn strings(rows: &[EventRow], field: impl Fn(&EventRow) -> &str) -> ArrayRef {
     Arc::new(rows.iter().map(|r| Some(field(r))).collect::<StringArray>())
 }
 
+#[cfg(feature = "arrow")]
 fn timestamps(rows: &[EventRow], field: impl Fn(&EventRow) -> i64) -> ArrayRef {
     Arc::new(TimestampMillisecondArray::from_iter_values(rows.iter().map(field)).with_timezone("UTC"))
 }
 
+#[cfg(feature = "arrow")]
 fn properties(rows: &[EventRow]) -> Result<ArrayRef, ArrowError> {
     let names = MapFieldNames { entry: "entries".into(), key: "keys".into(), value: "values".into() };
     let mut builder = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
@@ -82,6 +90,7 @@ fn properties(rows: &[EventRow]) -> Result<ArrayRef, ArrowError> {
     Ok(Arc::new(builder.finish()))
 }
 
+#[cfg(feature = "arrow")]
 /// The column named `name`, built from `rows`.
 fn column(rows: &[EventRow], name: &str) -> Result<ArrayRef, ArrowError> {
     macro_rules! text {
@@ -140,13 +149,14 @@ fn column(rows: &[EventRow], name: &str) -> Result<ArrayRef, ArrowError> {
     })
 }
 
+#[cfg(feature = "arrow")]
 /// Builds an event batch in table column order.
 pub fn events_to_batch(rows: &[EventRow]) -> Result<RecordBatch, ArrowError> {
     let columns = EVENT_COLUMNS.iter().map(|c| column(rows, c.name)).collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(event_batch_schema(), columns)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "arrow"))]
 mod tests {
     use super::*;
 

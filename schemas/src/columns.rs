@@ -1,8 +1,10 @@
 //! The `events` table's columns, once: the migration is checked against this list and the
 //! Arrow schema of an ingest batch is generated from it.
 
+#[cfg(feature = "arrow")]
 use std::sync::Arc;
 
+#[cfg(feature = "arrow")]
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 
 /// The storage type of one column, named by what ClickHouse reports in `system.columns`.
@@ -35,6 +37,7 @@ impl ColumnType {
         }
     }
 
+    #[cfg(feature = "arrow")]
     /// The Arrow type an ingest batch uses for this column.
     pub fn arrow_type(self) -> DataType {
         match self {
@@ -49,6 +52,7 @@ impl ColumnType {
     }
 }
 
+#[cfg(feature = "arrow")]
 /// Arrow's `Map<Utf8, Utf8>` with the conventional entry names.
 pub fn map_string_string() -> DataType {
     let entries = Fields::from(vec![
@@ -118,11 +122,13 @@ pub const EVENT_COLUMNS: &[Column] = &[
     col("received_at", TimestampMs),
 ];
 
+#[cfg(feature = "arrow")]
 /// The Arrow schema of an event batch, generated from [`EVENT_COLUMNS`].
 pub fn event_batch_schema() -> SchemaRef {
     schema_of(EVENT_COLUMNS)
 }
 
+#[cfg(feature = "arrow")]
 /// The Arrow schema for any column list (all columns non-nullable, as in the tables).
 pub fn schema_of(columns: &[Column]) -> SchemaRef {
     let fields: Vec<Field> = columns.iter().map(|c| Field::new(c.name, c.kind.arrow_type(), false)).collect();
@@ -133,6 +139,7 @@ pub fn schema_of(columns: &[Column]) -> SchemaRef {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "arrow")]
     #[test]
     fn column_names_are_unique_and_schema_matches_list() {
         let mut names: Vec<_> = EVENT_COLUMNS.iter().map(|c| c.name).collect();

@@ -1,5 +1,6 @@
 //! Numu's shared vocabulary: the event model, the warehouse migrations and the Arrow
 //! schema of an event batch, all derived from one column list so they cannot drift.
+//! The Arrow parts are behind the default `arrow` feature.
 
 pub mod batch;
 pub mod columns;
@@ -7,7 +8,11 @@ pub mod event;
 pub mod json_schema;
 pub mod migrations;
 
-pub use batch::{events_to_batch, EventRow};
-pub use columns::{event_batch_schema, Column, ColumnType, EVENT_COLUMNS};
+#[cfg(feature = "arrow")]
+pub use batch::events_to_batch;
+pub use batch::EventRow;
+#[cfg(feature = "arrow")]
+pub use columns::event_batch_schema;
+pub use columns::{Column, ColumnType, EVENT_COLUMNS};
 pub use event::{Context, EventType, Message};
 pub use migrations::{Migration, MIGRATIONS};
