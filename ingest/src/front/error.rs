@@ -1,6 +1,8 @@
 //! The front half's one error type. Each variant has a stable machine-readable code; the
 //! HTTP status is chosen in `http::respond`, not here, so decoders stay free of HTTP.
 
+use numu_ingest_decode::DecodeError;
+
 /// Why a request or one event in it was refused.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FrontError {
@@ -16,24 +18,10 @@ pub enum FrontError {
     OriginNotAllowed(String),
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("event is {size} bytes; the limit is {limit} bytes")]
-    EventTooLarge { size: usize, limit: usize },
-    #[error("gzip body decompresses to more than the limit of {limit} bytes")]
-    DecompressedTooLarge { limit: usize },
-    #[error("invalid gzip body: {0}")]
-    InvalidGzip(String),
-    #[error("unsupported Content-Encoding `{0}`: send identity or gzip")]
-    UnsupportedEncoding(String),
-    #[error("body is not valid UTF-8 (first invalid byte at offset {offset})")]
-    InvalidUtf8 { offset: usize },
-    #[error("invalid JSON: {0}")]
-    InvalidJson(String),
-    #[error("`{field}` has the wrong type: {message}")]
-    WrongType { field: String, message: String },
-    #[error("missing field `{0}`")]
-    MissingField(String),
-    #[error("`{field}`: {message}")]
-    InvalidValue { field: String, message: String },
+    /// Data the decoders or validation refused (`numu-ingest-decode`); its message and
+    /// code are the decoder's.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
     #[error("properties of `{event}` do not match the project's schema: {message}")]
     SchemaViolation { event: String, message: String },
     #[error("method {method} is not allowed here; allowed: {allowed}")]
@@ -57,15 +45,7 @@ impl FrontError {
             FrontError::DisabledWriteKey => "disabled_write_key",
             FrontError::OriginNotAllowed(_) => "origin_not_allowed",
             FrontError::PayloadTooLarge { .. } => "payload_too_large",
-            FrontError::EventTooLarge { .. } => "event_too_large",
-            FrontError::DecompressedTooLarge { .. } => "decompressed_too_large",
-            FrontError::InvalidGzip(_) => "invalid_gzip",
-            FrontError::UnsupportedEncoding(_) => "unsupported_encoding",
-            FrontError::InvalidUtf8 { .. } => "invalid_utf8",
-            FrontError::InvalidJson(_) => "invalid_json",
-            FrontError::WrongType { .. } => "wrong_type",
-            FrontError::MissingField(_) => "missing_field",
-            FrontError::InvalidValue { .. } => "invalid_value",
+            FrontError::Decode(error) => error.code(),
             FrontError::SchemaViolation { .. } => "schema_violation",
             FrontError::MethodNotAllowed { .. } => "method_not_allowed",
             FrontError::Full { .. } => "log_full",
@@ -80,17 +60,7 @@ impl FrontError {
     pub fn is_data(&self) -> bool {
         matches!(
             self,
-            FrontError::PayloadTooLarge { .. }
-                | FrontError::EventTooLarge { .. }
-                | FrontError::DecompressedTooLarge { .. }
-                | FrontError::InvalidGzip(_)
-                | FrontError::UnsupportedEncoding(_)
-                | FrontError::InvalidUtf8 { .. }
-                | FrontError::InvalidJson(_)
-                | FrontError::WrongType { .. }
-                | FrontError::MissingField(_)
-                | FrontError::InvalidValue { .. }
-                | FrontError::SchemaViolation { .. }
+            FrontError::PayloadTooLarge { .. } | FrontError::Decode(_) | FrontError::SchemaViolation { .. }
         )
     }
 

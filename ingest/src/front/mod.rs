@@ -1,9 +1,11 @@
 //! The collector's front half: HTTP endpoints, decoding, validation and enrichment.
 //!
 //! Requests become [`crate::Record`]s in [`pipeline::Pipeline::process`] and are handed to
-//! a [`crate::Sink`]. The decoders ([`decode`], [`segment`], [`compact`]) are pure
-//! functions over bytes, free of actix, Arrow and the warehouse, so fuzz targets and
-//! property tests call them directly.
+//! a [`crate::Sink`]. The decoders ([`decode`], [`segment`], [`compact`]) and
+//! [`validate`] are pure functions over bytes in their own crate, `numu-ingest-decode`
+//! (free of actix, Arrow and the warehouse, so its fuzz targets build quickly); they are
+//! re-exported here, and a [`numu_ingest_decode::DecodeError`] becomes
+//! [`FrontError::Decode`].
 //!
 //! Choices worth knowing:
 //! - Refused data is dead-lettered (raw payload + reason) when its project is known. A
@@ -18,24 +20,22 @@
 //!   bundled host table (`enrich::referrer`); property schemas: a documented subset of
 //!   JSON Schema (`schema`).
 
-pub mod compact;
 pub mod config;
-pub mod decode;
 pub mod enrich;
 pub mod error;
-pub mod fuzzing;
 pub mod http;
 pub mod identity;
 pub mod keys;
 pub mod metrics;
 pub mod pipeline;
 pub mod schema;
-pub mod segment;
-pub mod validate;
+
+pub use numu_ingest_decode::{compact, decode, segment, validate};
 
 pub use config::Config;
 pub use decode::{Hints, Incoming, Parsed};
 pub use error::FrontError;
 pub use http::{configure, FrontState};
+pub use numu_ingest_decode::DecodeError;
 pub use pipeline::{Outcome, Pipeline, Refusal, RequestMeta};
 pub use schema::PropertySchemas;

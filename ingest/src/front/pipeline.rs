@@ -88,10 +88,13 @@ impl Pipeline {
         let mut outcome = Outcome { records: Vec::with_capacity(events.len()), ..Outcome::default() };
         metrics::counter_received(meta.endpoint, events.len());
         for Incoming { index, raw, parsed } in events {
-            let checked = parsed.and_then(|p| validate(p, meta.require_identity)).and_then(|valid| {
-                self.schemas.check(project_id, &valid.event, valid.message.properties.as_ref())?;
-                Ok(valid)
-            });
+            let checked = parsed
+                .and_then(|p| validate(p, meta.require_identity))
+                .map_err(FrontError::from)
+                .and_then(|valid| {
+                    self.schemas.check(project_id, &valid.event, valid.message.properties.as_ref())?;
+                    Ok(valid)
+                });
             match checked {
                 Ok(valid) => {
                     let enriched = self.enricher.enrich(project_id, valid, meta);

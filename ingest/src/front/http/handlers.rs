@@ -21,7 +21,7 @@ use crate::front::compact::{decode_compact, decode_pixel};
 use crate::front::decode::{gunzip, utf8, Encoding, Incoming, Parsed};
 use crate::front::pipeline::{dead_letter, Outcome, RequestMeta};
 use crate::front::segment::{decode_batch, decode_message};
-use crate::front::{metrics, FrontError};
+use crate::front::{metrics, DecodeError, FrontError};
 
 /// A refused request: the error, the project when known, the data to dead-letter.
 struct Refused {
@@ -31,8 +31,8 @@ struct Refused {
 }
 
 impl Refused {
-    fn new(error: FrontError, project: &Option<Arc<Project>>, raw: &[u8]) -> Refused {
-        Refused { error, project: project.clone(), raw: raw.to_vec() }
+    fn new(error: impl Into<FrontError>, project: &Option<Arc<Project>>, raw: &[u8]) -> Refused {
+        Refused { error: error.into(), project: project.clone(), raw: raw.to_vec() }
     }
 
     fn auth(error: FrontError) -> Refused {
@@ -123,7 +123,7 @@ async fn receive(
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
             Refused::new(
-                FrontError::InvalidValue { field: "(body)".into(), message: e.to_string() },
+                DecodeError::InvalidValue { field: "(body)".into(), message: e.to_string() },
                 project,
                 &body,
             )

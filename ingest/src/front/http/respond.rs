@@ -4,6 +4,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use numu_appstate::Project;
+use numu_ingest_decode::DecodeError;
 
 use crate::front::FrontError;
 
@@ -13,15 +14,18 @@ pub fn status_of(error: &FrontError) -> StatusCode {
         FrontError::MissingWriteKey | FrontError::UnknownWriteKey => StatusCode::UNAUTHORIZED,
         FrontError::DisabledWriteKey | FrontError::OriginNotAllowed(_) => StatusCode::FORBIDDEN,
         FrontError::PayloadTooLarge { .. }
-        | FrontError::EventTooLarge { .. }
-        | FrontError::DecompressedTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        FrontError::UnsupportedEncoding(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        FrontError::InvalidGzip(_)
-        | FrontError::InvalidUtf8 { .. }
-        | FrontError::InvalidJson(_)
-        | FrontError::WrongType { .. }
-        | FrontError::MissingField(_)
-        | FrontError::InvalidValue { .. }
+        | FrontError::Decode(DecodeError::EventTooLarge { .. } | DecodeError::DecompressedTooLarge { .. }) => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        FrontError::Decode(DecodeError::UnsupportedEncoding(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        FrontError::Decode(
+            DecodeError::InvalidGzip(_)
+            | DecodeError::InvalidUtf8 { .. }
+            | DecodeError::InvalidJson(_)
+            | DecodeError::WrongType { .. }
+            | DecodeError::MissingField(_)
+            | DecodeError::InvalidValue { .. },
+        )
         | FrontError::SchemaViolation { .. } => StatusCode::BAD_REQUEST,
         FrontError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
         FrontError::Full { .. } | FrontError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -142,10 +146,10 @@ mod tests {
         assert_eq!(status_of(&FrontError::UnknownWriteKey), StatusCode::UNAUTHORIZED);
         assert_eq!(status_of(&FrontError::DisabledWriteKey), StatusCode::FORBIDDEN);
         assert_eq!(
-            status_of(&FrontError::EventTooLarge { size: 2, limit: 1 }),
+            status_of(&DecodeError::EventTooLarge { size: 2, limit: 1 }.into()),
             StatusCode::PAYLOAD_TOO_LARGE
         );
-        assert_eq!(status_of(&FrontError::MissingField("x".into())), StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(&DecodeError::MissingField("x".into()).into()), StatusCode::BAD_REQUEST);
         let full = error_json(&FrontError::Full { retry_after_secs: 3 });
         assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(full.headers().get(header::RETRY_AFTER).unwrap(), "3");

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::decode::{first_significant, from_json, Hints, Incoming, Parsed};
-use super::FrontError;
+use crate::decode::{first_significant, from_json, Hints, Incoming, Parsed};
+use crate::DecodeError;
 
 /// Library names recorded for the two formats.
 pub const SNIPPET_LIBRARY: &str = "numu-js";
@@ -41,9 +41,9 @@ pub struct CompactEvent {
     pub tr: Option<Map<String, Value>>,
 }
 
-fn event_type(t: Option<&str>) -> Result<EventType, FrontError> {
-    let t = t.ok_or_else(|| FrontError::MissingField("t".into()))?;
-    EventType::parse(t).ok_or_else(|| FrontError::InvalidValue {
+fn event_type(t: Option<&str>) -> Result<EventType, DecodeError> {
+    let t = t.ok_or_else(|| DecodeError::MissingField("t".into()))?;
+    EventType::parse(t).ok_or_else(|| DecodeError::InvalidValue {
         field: "t".into(),
         message: format!(
             "unknown type `{}`; expected one of track, page, screen, identify, alias, group",
@@ -53,11 +53,11 @@ fn event_type(t: Option<&str>) -> Result<EventType, FrontError> {
 }
 
 /// Epoch milliseconds as the snippet sends them (a JS number; fractions are dropped).
-fn millis(value: Option<f64>, field: &str) -> Result<Option<i64>, FrontError> {
+fn millis(value: Option<f64>, field: &str) -> Result<Option<i64>, DecodeError> {
     match value {
         None => Ok(None),
         Some(v) if v.is_finite() && (0.0..1e15).contains(&v) => Ok(Some(v as i64)),
-        Some(v) => Err(FrontError::InvalidValue {
+        Some(v) => Err(DecodeError::InvalidValue {
             field: field.into(),
             message: format!("{v} is not an epoch time in milliseconds"),
         }),
@@ -66,7 +66,7 @@ fn millis(value: Option<f64>, field: &str) -> Result<Option<i64>, FrontError> {
 
 impl CompactEvent {
     /// The equivalent Segment message.
-    pub fn into_parsed(self, library: &'static str) -> Result<Parsed, FrontError> {
+    pub fn into_parsed(self, library: &'static str) -> Result<Parsed, DecodeError> {
         let kind = event_type(self.t.as_deref())?;
         let hints = Hints {
             timestamp_ms: millis(self.ts, "ts")?,
@@ -115,26 +115,26 @@ impl CompactEvent {
     }
 }
 
-fn decode_one(raw: &str, max_event_bytes: usize) -> Result<Parsed, FrontError> {
+fn decode_one(raw: &str, max_event_bytes: usize) -> Result<Parsed, DecodeError> {
     if raw.len() > max_event_bytes {
-        return Err(FrontError::EventTooLarge { size: raw.len(), limit: max_event_bytes });
+        return Err(DecodeError::EventTooLarge { size: raw.len(), limit: max_event_bytes });
     }
-    super::segment::require_object(raw)?;
+    crate::segment::require_object(raw)?;
     let event: CompactEvent = from_json(raw)?;
     // The snippet always sends both (PROTOCOL.md): the id dedupes retries and replays,
     // and an event without its time would be stored at the wrong one after a replay.
     if event.id.as_deref().is_none_or(str::is_empty) {
-        return Err(FrontError::MissingField("id".into()));
+        return Err(DecodeError::MissingField("id".into()));
     }
     if event.ts.is_none() {
-        return Err(FrontError::MissingField("ts".into()));
+        return Err(DecodeError::MissingField("ts".into()));
     }
     event.into_parsed(SNIPPET_LIBRARY)
 }
 
 /// Decodes a `/e` body: one event object or an array of them. Each event needs `t`,
 /// `id` and `ts`.
-pub fn decode_compact(text: &str, max_event_bytes: usize) -> Result<Vec<Incoming<'_>>, FrontError> {
+pub fn decode_compact(text: &str, max_event_bytes: usize) -> Result<Vec<Incoming<'_>>, DecodeError> {
     match first_significant(text) {
         Some(b'[') => {
             let items: Vec<&RawValue> = from_json(text)?;
@@ -159,7 +159,7 @@ pub fn decode_compact(text: &str, max_event_bytes: usize) -> Result<Vec<Incoming
 /// Decodes a pixel query string: the write key (`k`, returned even when the event is
 /// refused, so the refusal can be dead-lettered under its project) and one event (`t`
 /// defaults to `page`). Properties may be given as a JSON object in `p`.
-pub fn decode_pixel(query: &str) -> (Option<String>, Result<Parsed, FrontError>) {
+pub fn decode_pixel(query: &str) -> (Option<String>, Result<Parsed, DecodeError>) {
     let mut key = None;
     let mut event = CompactEvent::default();
     let mut failure = None;
@@ -202,23 +202,23 @@ pub fn decode_pixel(query: &str) -> (Option<String>, Result<Parsed, FrontError>)
     (key, parsed)
 }
 
-fn pixel_number(value: &str, field: &str) -> Result<f64, FrontError> {
-    value.parse().map_err(|_| FrontError::InvalidValue {
+fn pixel_number(value: &str, field: &str) -> Result<f64, DecodeError> {
+    value.parse().map_err(|_| DecodeError::InvalidValue {
         field: field.into(),
         message: format!("`{}` is not a number", value.chars().take(40).collect::<String>()),
     })
 }
 
-fn prefix_field(prefix: &str, error: FrontError) -> FrontError {
+fn prefix_field(prefix: &str, error: DecodeError) -> DecodeError {
     match error {
-        FrontError::WrongType { field, message } if field == "(root)" => {
-            FrontError::WrongType { field: prefix.into(), message }
+        DecodeError::WrongType { field, message } if field == "(root)" => {
+            DecodeError::WrongType { field: prefix.into(), message }
         }
-        FrontError::WrongType { field, message } => {
-            FrontError::WrongType { field: format!("{prefix}.{field}"), message }
+        DecodeError::WrongType { field, message } => {
+            DecodeError::WrongType { field: format!("{prefix}.{field}"), message }
         }
-        FrontError::InvalidJson(message) => {
-            FrontError::InvalidValue { field: prefix.into(), message: format!("not JSON: {message}") }
+        DecodeError::InvalidJson(message) => {
+            DecodeError::InvalidValue { field: prefix.into(), message: format!("not JSON: {message}") }
         }
         other => other,
     }
@@ -251,14 +251,14 @@ mod tests {
             {"t":"track","e":"a","ts":1},{"t":"track","e":"a","id":"5"}]"#;
         let events = decode_compact(body, 1000).unwrap();
         assert!(events[0].parsed.is_ok());
-        assert!(matches!(&events[1].parsed, Err(FrontError::InvalidValue { field, .. }) if field == "t"));
-        assert!(matches!(&events[2].parsed, Err(FrontError::WrongType { field, .. }) if field == "ts"));
-        assert_eq!(events[3].parsed, Err(FrontError::MissingField("id".into())));
-        assert_eq!(events[4].parsed, Err(FrontError::MissingField("ts".into())));
+        assert!(matches!(&events[1].parsed, Err(DecodeError::InvalidValue { field, .. }) if field == "t"));
+        assert!(matches!(&events[2].parsed, Err(DecodeError::WrongType { field, .. }) if field == "ts"));
+        assert_eq!(events[3].parsed, Err(DecodeError::MissingField("id".into())));
+        assert_eq!(events[4].parsed, Err(DecodeError::MissingField("ts".into())));
         let lone = decode_compact(r#"{"e":"a","id":"1","ts":1}"#, 1000);
-        assert!(matches!(lone, Err(FrontError::MissingField(f)) if f == "t"));
-        assert!(matches!(decode_compact("5", 1000), Err(FrontError::WrongType { .. })));
-        assert!(matches!(decode_compact("[5", 1000), Err(FrontError::InvalidJson(_))));
+        assert!(matches!(lone, Err(DecodeError::MissingField(f)) if f == "t"));
+        assert!(matches!(decode_compact("5", 1000), Err(DecodeError::WrongType { .. })));
+        assert!(matches!(decode_compact("[5", 1000), Err(DecodeError::InvalidJson(_))));
     }
 
     #[test]
@@ -272,10 +272,10 @@ mod tests {
         assert_eq!(parsed.message.properties.as_ref().unwrap()["c"], 1);
         assert_eq!(parsed.hints.library, Some(PIXEL_LIBRARY));
         assert!(
-            matches!(decode_pixel("k=x&p=%5B1%5D").1, Err(FrontError::WrongType { field, .. }) if field == "p")
+            matches!(decode_pixel("k=x&p=%5B1%5D").1, Err(DecodeError::WrongType { field, .. }) if field == "p")
         );
         let (key, parsed) = decode_pixel("k=x&ts=abc");
         assert_eq!(key.as_deref(), Some("x"));
-        assert!(matches!(parsed, Err(FrontError::InvalidValue { field, .. }) if field == "ts"));
+        assert!(matches!(parsed, Err(DecodeError::InvalidValue { field, .. }) if field == "ts"));
     }
 }

@@ -1,13 +1,14 @@
 //! Stable-Rust randomized robustness tests for every decoder: a seeded byte mutator over
-//! the seed corpora in `testdata/corpus/` (the same seeds the cargo-fuzz targets start
-//! from), calling the same `front::fuzzing` entry points as the fuzz targets, plus a
-//! proptest that builds arbitrary JSON events. Each target runs for a bounded number of
-//! inputs and time, so the suite stays fast; a panic anywhere fails the test.
+//! the committed corpora in `ingest/fuzz/corpus/` (the seeds the cargo-fuzz targets start
+//! from, and any input that once crashed one), calling the same `fuzzing` entry points as
+//! the fuzz targets, plus a proptest that builds arbitrary JSON events. Each target runs
+//! for a bounded number of inputs and time, so the suite stays fast; a panic anywhere
+//! fails the test. Coverage-guided fuzzing is `make fuzz-ci` (and longer by hand).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use numu_ingest::front::fuzzing;
+use numu_ingest_decode::fuzzing;
 use proptest::prelude::*;
 
 /// xorshift64*: deterministic, so a failure reproduces from its seed.
@@ -82,7 +83,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
 }
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus").join(target);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
     let mut seeds: Vec<Vec<u8>> =
         std::fs::read_dir(&dir).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     seeds.push(Vec::new());

@@ -1,13 +1,14 @@
 //! Entry points for fuzzing: each feeds arbitrary bytes to one decoder (and validation,
 //! which is pure too) and checks its invariants. The cargo-fuzz targets in `ingest/fuzz`
-//! and the stable-Rust randomized test `tests/front_fuzz.rs` call these same functions.
+//! (`make fuzz-ci`, seeds in `ingest/fuzz/corpus/`) and the stable-Rust randomized test
+//! `tests/fuzz.rs` call these same functions.
 
 use numu_schemas::EventType;
 
-use super::compact::{decode_compact, decode_pixel};
-use super::decode::{gunzip, utf8, Encoding};
-use super::segment::{decode_batch, decode_message};
-use super::validate::validate;
+use crate::compact::{decode_compact, decode_pixel};
+use crate::decode::{gunzip, utf8, Encoding};
+use crate::segment::{decode_batch, decode_message};
+use crate::validate::validate;
 
 /// Size caps used while fuzzing (small, so limits are actually reached).
 pub const MAX_EVENT: usize = 4096;
@@ -19,7 +20,7 @@ pub fn segment_message(data: &[u8]) {
     for kind in [EventType::Track, EventType::Identify, EventType::Alias] {
         if let Ok(message) = decode_message(text, kind) {
             assert_eq!(message.kind, Some(kind));
-            let _ = validate(super::Parsed { message, hints: Default::default() }, true);
+            let _ = validate(crate::Parsed { message, hints: Default::default() }, true);
         }
     }
 }

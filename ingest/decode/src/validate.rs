@@ -6,8 +6,8 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::decode::{Hints, Parsed};
-use super::FrontError;
+use crate::decode::{Hints, Parsed};
+use crate::DecodeError;
 
 /// Longest accepted id (user, anonymous, group, message, session).
 pub const MAX_ID_CHARS: usize = 256;
@@ -33,13 +33,13 @@ pub struct Valid {
 }
 
 /// Segment ids may be strings or numbers; numbers are stored as their decimal text.
-pub fn id_text(value: Option<&Value>, field: &str) -> Result<String, FrontError> {
+pub fn id_text(value: Option<&Value>, field: &str) -> Result<String, DecodeError> {
     let text = match value {
         None | Some(Value::Null) => return Ok(String::new()),
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) => n.to_string(),
         Some(other) => {
-            return Err(FrontError::WrongType {
+            return Err(DecodeError::WrongType {
                 field: field.into(),
                 message: format!("expected a string or number, got {}", json_kind(other)),
             })
@@ -49,10 +49,10 @@ pub fn id_text(value: Option<&Value>, field: &str) -> Result<String, FrontError>
     Ok(text)
 }
 
-fn check_length(text: &str, field: &str, max: usize) -> Result<(), FrontError> {
+fn check_length(text: &str, field: &str, max: usize) -> Result<(), DecodeError> {
     // Byte length bounds char count from above, so most texts skip the count.
     if text.len() > max && text.chars().count() > max {
-        return Err(FrontError::InvalidValue {
+        return Err(DecodeError::InvalidValue {
             field: field.into(),
             message: format!("longer than {max} characters"),
         });
@@ -144,7 +144,7 @@ fn parse_common_time(text: &str) -> Option<i64> {
 }
 
 /// Parses an ISO-8601 / RFC 3339 time to epoch ms; a time without offset is taken as UTC.
-pub fn parse_time(text: &str, field: &str) -> Result<i64, FrontError> {
+pub fn parse_time(text: &str, field: &str) -> Result<i64, DecodeError> {
     if let Some(ms) = parse_common_time(text) {
         return Ok(ms);
     }
@@ -152,19 +152,19 @@ pub fn parse_time(text: &str, field: &str) -> Result<i64, FrontError> {
         // Some clients omit the offset; such times are UTC by Segment's convention.
         (text.len() < 40).then(|| OffsetDateTime::parse(&format!("{text}Z"), &Rfc3339).ok()).flatten()
     });
-    parsed.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64).ok_or_else(|| FrontError::InvalidValue {
+    parsed.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64).ok_or_else(|| DecodeError::InvalidValue {
         field: field.into(),
         message: format!("`{}` is not an ISO-8601 date-time", text.chars().take(60).collect::<String>()),
     })
 }
 
-fn optional_time(text: Option<&str>, field: &str) -> Result<Option<i64>, FrontError> {
+fn optional_time(text: Option<&str>, field: &str) -> Result<Option<i64>, DecodeError> {
     text.map(|t| parse_time(t, field)).transpose()
 }
 
-fn required(value: &str, field: &str) -> Result<(), FrontError> {
+fn required(value: &str, field: &str) -> Result<(), DecodeError> {
     if value.is_empty() {
-        return Err(FrontError::MissingField(field.into()));
+        return Err(DecodeError::MissingField(field.into()));
     }
     Ok(())
 }
@@ -172,9 +172,9 @@ fn required(value: &str, field: &str) -> Result<(), FrontError> {
 /// Checks one message. `require_identity` is set for the Segment endpoints, which need a
 /// `userId` or `anonymousId` as Segment does; the snippet and pixel may send neither and
 /// get a cookieless visitor id instead.
-pub fn validate(parsed: Parsed, require_identity: bool) -> Result<Valid, FrontError> {
+pub fn validate(parsed: Parsed, require_identity: bool) -> Result<Valid, DecodeError> {
     let Parsed { message, hints } = parsed;
-    let kind = message.kind.ok_or_else(|| FrontError::MissingField("type".into()))?;
+    let kind = message.kind.ok_or_else(|| DecodeError::MissingField("type".into()))?;
     let user_id = id_text(message.user_id.as_ref(), "userId")?;
     let anonymous_id = id_text(message.anonymous_id.as_ref(), "anonymousId")?;
     let previous_id = id_text(message.previous_id.as_ref(), "previousId")?;
@@ -198,7 +198,7 @@ pub fn validate(parsed: Parsed, require_identity: bool) -> Result<Valid, FrontEr
         }
         EventType::Group => required(&group_id, "groupId")?,
         _ if require_identity && user_id.is_empty() && anonymous_id.is_empty() => {
-            return Err(FrontError::MissingField("userId or anonymousId".into()));
+            return Err(DecodeError::MissingField("userId or anonymousId".into()));
         }
         _ => {}
     }
@@ -231,7 +231,7 @@ pub fn validate(parsed: Parsed, require_identity: bool) -> Result<Valid, FrontEr
 mod tests {
     use super::*;
 
-    fn check(json: &str, require_identity: bool) -> Result<Valid, FrontError> {
+    fn check(json: &str, require_identity: bool) -> Result<Valid, DecodeError> {
         let message: Message = serde_json::from_str(json).unwrap();
         validate(Parsed { message, hints: Hints::default() }, require_identity)
     }
@@ -240,20 +240,20 @@ mod tests {
     fn required_fields_per_type() {
         assert_eq!(
             check(r#"{"type":"track","userId":"u"}"#, true).unwrap_err(),
-            FrontError::MissingField("event".into())
+            DecodeError::MissingField("event".into())
         );
         assert_eq!(
             check(r#"{"type":"track","event":"e"}"#, true).unwrap_err(),
-            FrontError::MissingField("userId or anonymousId".into())
+            DecodeError::MissingField("userId or anonymousId".into())
         );
         assert!(check(r#"{"type":"track","event":"e"}"#, false).is_ok());
         assert_eq!(
             check(r#"{"type":"alias","userId":"u"}"#, true).unwrap_err(),
-            FrontError::MissingField("previousId".into())
+            DecodeError::MissingField("previousId".into())
         );
         assert_eq!(
             check(r#"{"type":"group","userId":"u"}"#, true).unwrap_err(),
-            FrontError::MissingField("groupId".into())
+            DecodeError::MissingField("groupId".into())
         );
         let page = check(r#"{"type":"page","userId":42}"#, true).unwrap();
         assert_eq!((page.event.as_str(), page.user_id.as_str()), ("$pageview", "42"));
@@ -264,17 +264,17 @@ mod tests {
         let err = check(r#"{"type":"track","event":"e","userId":{"a":1}}"#, true).unwrap_err();
         assert_eq!(
             err,
-            FrontError::WrongType {
+            DecodeError::WrongType {
                 field: "userId".into(),
                 message: "expected a string or number, got an object".into()
             }
         );
         let err =
             check(r#"{"type":"track","event":"e","userId":"u","timestamp":"yesterday"}"#, true).unwrap_err();
-        assert!(matches!(err, FrontError::InvalidValue { field, .. } if field == "timestamp"));
+        assert!(matches!(err, DecodeError::InvalidValue { field, .. } if field == "timestamp"));
         let long = format!(r#"{{"type":"track","event":"{}","userId":"u"}}"#, "é".repeat(201));
         assert!(
-            matches!(check(&long, true).unwrap_err(), FrontError::InvalidValue { field, .. } if field == "event")
+            matches!(check(&long, true).unwrap_err(), DecodeError::InvalidValue { field, .. } if field == "event")
         );
     }
 
