@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: run test setup sdk sdk-test e2e browser lint check-fmt build release dashboard dashboard-test
+.PHONY: run test setup sdk sdk-test e2e browser lint check-fmt build release dashboard dashboard-test fuzz-ci
 
 ## Install the embedded engine, build, and run the server on http://127.0.0.1:8000 (data in ./data).
 run: setup sdk dashboard release
@@ -12,6 +12,7 @@ run: setup sdk dashboard release
 ## Install everything the tests need and run the whole suite (what CI runs).
 test: setup check-fmt lint sdk-test browser
 	$(CARGO) test --workspace
+	$(MAKE) fuzz-ci
 	$(MAKE) e2e
 	$(MAKE) dashboard-test
 
@@ -44,6 +45,11 @@ browser:
 e2e: sdk browser
 	$(CARGO) build -p numu-server
 	cd sdk-js && npm run e2e
+
+## The decoders' cargo-fuzz targets, 20 s each from ingest/fuzz/corpus, on stable (installs
+## cargo-fuzz once). Longer: FUZZ_SECONDS=300; with nightly's ASan: FUZZ_SANITIZER=address.
+fuzz-ci:
+	./scripts/fuzz-ci.sh
 
 release:
 	$(CARGO) build --release -p numu-server

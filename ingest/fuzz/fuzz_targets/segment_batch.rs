@@ -2,6 +2,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use numu_ingest::front::fuzzing;
+use numu_ingest_decode::fuzzing;
 
 fuzz_target!(|data: &[u8]| fuzzing::segment_batch(data));
