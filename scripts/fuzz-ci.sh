@@ -7,7 +7,7 @@
 # Toolchain: stable without a sanitizer by default (cargo-fuzz needs no -Z flag then).
 # The decoders are safe Rust (unsafe_code is denied), so what fuzzing can find is panics,
 # aborts, timeouts and memory blow-ups, which libFuzzer catches without a sanitizer; and
-# AddressSanitizer costs about 8x in executions per second (load-tests/RESULTS.md).
+# AddressSanitizer cost 5-12x in executions per second here (load-tests/RESULTS.md).
 # FUZZ_SANITIZER=address uses nightly with AddressSanitizer when a nightly toolchain is
 # installed (checked here), else says so and runs without.
 #
