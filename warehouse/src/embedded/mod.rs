@@ -1,6 +1,7 @@
 //! The embedded engine: chDB loaded in-process through its ADBC driver, with a pool of
 //! connections so concurrent requests never share one (sharing aborts the engine).
 
+mod insert_thread;
 mod locate;
 mod pool;
 mod process;
@@ -156,7 +157,7 @@ impl EmbeddedEngine {
         let token = token.as_deref().map(checked_token).transpose()?.map(str::to_string);
         let mut lease = self.pool.checkout().await?;
         let rows = batch.num_rows() as u64;
-        blocking(move || {
+        insert_thread::run(move || {
             if let Some(token) = &token {
                 run_update(&mut lease, "SET insert_deduplicate = 1", None)?;
                 run_update(&mut lease, &format!("SET insert_deduplication_token = '{token}'"), None)?;
