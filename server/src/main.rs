@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+// The collector allocates and frees a few dozen small strings per event; glibc's malloc
+// spent a quarter of its CPU there (load-tests/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = numu_server::cli::Cli::parse();
     match numu_server::cli::run(cli) {
