@@ -4,14 +4,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use numu_load_tests::ingest_load::driver::{self, Mode, RunConfig};
 use numu_load_tests::ingest_load::payload::Payloads;
 use numu_load_tests::ingest_load::verify::{self, EventCounter, HttpCount};
-use numu_load_tests::ingest_load::{baseline, Report};
+use numu_load_tests::ingest_load::{baseline, watch, Report};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -65,6 +65,15 @@ struct Cli {
     verify_timeout: f64,
     #[arg(long, default_value_t = 10.0)]
     request_timeout: f64,
+    /// Measure freshness: every --freshness-interval seconds send a marked event and poll
+    /// the read endpoint (needs --secret-key) until it is readable.
+    #[arg(long)]
+    freshness: bool,
+    #[arg(long, default_value_t = 1.0)]
+    freshness_interval: f64,
+    /// The project the write key belongs to (for the freshness probe's reads).
+    #[arg(long, default_value_t = 1)]
+    project_id: u64,
     /// Also print the report as one JSON line.
     #[arg(long)]
     json: bool,
@@ -109,6 +118,27 @@ fn spawn_baseline(workers: usize) -> anyhow::Result<(BaselineChild, String)> {
         bail!("baseline server did not start: {line:?}");
     };
     Ok((child, format!("http://127.0.0.1:{port}")))
+}
+
+// The same allocator as `numu`, so the baseline (this binary's `baseline-server`) is not
+// measured with a slower malloc than the collector it is compared with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn freshness_probe(cli: &Cli, config: &RunConfig) -> anyhow::Result<Option<watch::Probe>> {
+    if !cli.freshness {
+        return Ok(None);
+    }
+    let secret_key = cli.secret_key.clone().context("--freshness needs --secret-key to read events")?;
+    Ok(Some(watch::Probe {
+        base_url: config.base_url.clone(),
+        write_key: cli.write_key.clone(),
+        secret_key,
+        project_id: cli.project_id,
+        run_id: config.payloads.run_id.clone(),
+        interval: Duration::from_secs_f64(cli.freshness_interval),
+        give_up: Duration::from_secs(30),
+    }))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -159,13 +189,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let stop = Instant::now() + config.warmup + config.duration;
+    let memory =
+        config.server_pid.map(|pid| tokio::spawn(watch::sample_memory(pid, Duration::from_secs(1), stop)));
+    let freshness = freshness_probe(&cli, &config)?.map(|probe| tokio::spawn(probe.run(stop)));
     let outcome = driver::run(config.clone()).await?;
     let mut report = Report::new(target, &config, &outcome);
+    let mut probe_events = 0;
+    if let Some(task) = freshness {
+        let (figures, acked) = task.await??;
+        (report.freshness, probe_events) = (Some(figures), acked);
+    }
+    if let Some(task) = memory {
+        report.memory = Some(task.await?);
+    }
     if let (Some(counter), Some(before)) = (&counter, before) {
         let timeout = Duration::from_secs_f64(cli.verify_timeout);
+        let acked = outcome.acked_events + probe_events;
         let verdict =
-            verify::verify(counter.as_ref(), before, outcome.acked_events, outcome.uncertain_events, timeout)
-                .await?;
+            verify::verify(counter.as_ref(), before, acked, outcome.uncertain_events, timeout).await?;
         report.verification = Some(verdict);
     }
     print!("{}", report.human());

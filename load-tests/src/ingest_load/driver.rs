@@ -60,6 +60,8 @@ pub struct Outcome {
     pub measured: Duration,
     pub latency_us: Histogram<u64>,
     pub server_cpu: Option<Duration>,
+    /// The part of `server_cpu` spent by the embedded engine's threads (see [`cpu::is_engine_thread`]).
+    pub engine_cpu: Option<Duration>,
     pub last_error: Option<String>,
 }
 
@@ -94,7 +96,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Outcome> {
         let shared = shared.clone();
         tokio::spawn(async move {
             tokio::time::sleep_until(shared.measure_from.into()).await;
-            shared.config.server_pid.map(|pid| cpu::process_cpu(pid, ticks)).transpose()
+            sample(shared.config.server_pid, ticks)
         })
     };
     match shared.config.mode {
@@ -103,7 +105,7 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Outcome> {
     }
     let measured = shared.measure_from.elapsed();
     let cpu_before = cpu_at_warmup.await??;
-    let cpu_after = shared.config.server_pid.map(|pid| cpu::process_cpu(pid, ticks)).transpose()?;
+    let cpu_after = sample(shared.config.server_pid, ticks)?;
     progress.abort();
     let c = &shared.counters;
     let latency = shared.latency.lock().map(|h| h.clone()).map_err(|_| anyhow::anyhow!("poisoned"))?;
@@ -116,9 +118,17 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Outcome> {
         sent_requests: c.sent.load(Relaxed),
         measured,
         latency_us: latency,
-        server_cpu: cpu_before.zip(cpu_after).map(|(a, b)| b.saturating_sub(a)),
+        server_cpu: cpu_before.as_ref().zip(cpu_after.as_ref()).map(|(a, b)| b.0.saturating_sub(a.0)),
+        engine_cpu: cpu_before.zip(cpu_after).map(|(a, b)| cpu::engine_cpu_between(&a.1, &b.1)),
         last_error: c.last_error.lock().ok().and_then(|e| e.clone()),
     })
+}
+
+type ThreadTimes = std::collections::HashMap<u32, (String, Duration)>;
+
+/// The server's process CPU and its threads' CPU, if a server pid was given.
+fn sample(pid: Option<u32>, ticks: u64) -> std::io::Result<Option<(Duration, ThreadTimes)>> {
+    pid.map(|pid| Ok((cpu::process_cpu(pid, ticks)?, cpu::thread_cpu(pid)?))).transpose()
 }
 
 async fn closed_loop(shared: &Arc<Shared>, end: Instant) {

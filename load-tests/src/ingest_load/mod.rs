@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod driver;
 pub mod payload;
 pub mod verify;
+pub mod watch;
 
 use serde::Serialize;
 
@@ -30,6 +31,11 @@ pub struct Report {
     pub latency_ms_max: f64,
     /// Server CPU (user + system, all threads) per acknowledged event, in µs of one core.
     pub server_cpu_us_per_event: Option<f64>,
+    /// Of that, the embedded engine's threads (the warehouse insert, parts, merges), in µs
+    /// per event; the rest is the collector's.
+    pub engine_cpu_us_per_event: Option<f64>,
+    /// Server CPU per event without the engine's share: what the collector itself costs.
+    pub collector_cpu_us_per_event: Option<f64>,
     /// Cores the server kept busy on average.
     pub server_cores: Option<f64>,
     pub acked_events: u64,
@@ -38,6 +44,10 @@ pub struct Report {
     pub skipped_requests: u64,
     pub last_error: Option<String>,
     pub verification: Option<Verdict>,
+    /// Acknowledged → readable, from the freshness probe (`--freshness`).
+    pub freshness: Option<watch::Freshness>,
+    /// The server's resident memory over the run.
+    pub memory: Option<watch::Memory>,
 }
 
 impl Report {
@@ -45,6 +55,10 @@ impl Report {
         let secs = outcome.measured.as_secs_f64().max(1e-9);
         let q = |q: f64| outcome.latency_us.value_at_quantile(q) as f64 / 1000.0;
         let cpu = outcome.server_cpu.map(|d| d.as_secs_f64());
+        let per_event = |d: Option<f64>| {
+            d.filter(|_| outcome.measured_events > 0).map(|c| c * 1e6 / outcome.measured_events as f64)
+        };
+        let engine = outcome.engine_cpu.map(|d| d.as_secs_f64());
         Report {
             target,
             mode: config.mode,
@@ -58,9 +72,9 @@ impl Report {
             latency_ms_p99: q(0.99),
             latency_ms_p999: q(0.999),
             latency_ms_max: outcome.latency_us.max() as f64 / 1000.0,
-            server_cpu_us_per_event: cpu
-                .filter(|_| outcome.measured_events > 0)
-                .map(|c| c * 1e6 / outcome.measured_events as f64),
+            server_cpu_us_per_event: per_event(cpu),
+            engine_cpu_us_per_event: per_event(engine),
+            collector_cpu_us_per_event: per_event(cpu.zip(engine).map(|(c, e)| (c - e).max(0.0))),
             server_cores: cpu.map(|c| c / secs),
             acked_events: outcome.acked_events,
             rejected_events: outcome.rejected_events,
@@ -68,6 +82,8 @@ impl Report {
             skipped_requests: outcome.skipped_requests,
             last_error: outcome.last_error.clone(),
             verification: None,
+            freshness: None,
+            memory: None,
         }
     }
 
@@ -88,6 +104,11 @@ impl Report {
         );
         if let (Some(us), Some(cores)) = (self.server_cpu_us_per_event, self.server_cores) {
             text += &format!("  server CPU  {us:.2} µs per event ({cores:.2} cores busy)\n");
+            if let (Some(engine), Some(own)) = (self.engine_cpu_us_per_event, self.collector_cpu_us_per_event)
+            {
+                text +=
+                    &format!("    of which  engine threads {engine:.2} µs, the rest {own:.2} µs per event\n");
+            }
         }
         text += &format!(
             "  acked {} events, rejected {}, uncertain {}, skipped {} requests\n",
@@ -95,6 +116,18 @@ impl Report {
         );
         if let Some(error) = &self.last_error {
             text += &format!("  last error: {error}\n");
+        }
+        if let Some(f) = &self.freshness {
+            text += &format!(
+                "  freshness   {} probes, acknowledged → readable p50 {:.0} ms  p99 {:.0} ms  max {:.0} ms, {} missed\n",
+                f.probes, f.p50_ms, f.p99_ms, f.max_ms, f.missed
+            );
+        }
+        if let Some(m) = &self.memory {
+            text += &format!(
+                "  memory      RSS first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min\n",
+                m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min
+            );
         }
         if let Some(v) = &self.verification {
             text += &format!(
