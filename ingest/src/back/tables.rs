@@ -36,7 +36,7 @@ impl Tables {
         }
         Ok(Tables {
             batches: [
-                nonempty(&events, |rows| events_to_batch(rows))?,
+                nonempty(&events, events_to_batch)?,
                 nonempty(&links, links_batch)?,
                 nonempty(&updates, updates_batch)?,
                 nonempty(&dead, dead_letters_batch)?,
