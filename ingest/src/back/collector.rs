@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::record::{Record, Sink, SinkError};
 
 use super::batcher::Batcher;
+use super::dedupe::RecentIds;
 use super::recover::{self, Recovered};
 use super::stats::{Shared, Stats};
 use super::wal::{Append, Command, Writer, STOP_WAIT};
@@ -25,6 +26,7 @@ pub struct Collector {
     commands: std_mpsc::Sender<Command>,
     writer: Mutex<Option<JoinHandle<()>>>,
     batcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    recent: RecentIds,
 }
 
 impl std::fmt::Debug for Collector {
@@ -39,11 +41,14 @@ impl Collector {
     /// runtime).
     pub async fn start(config: Config, warehouse: Warehouse) -> Result<Arc<Collector>, Error> {
         let dir = config.dir.clone();
-        let (recovered, lock, position) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+        let recent = RecentIds::new(config.dedupe_window_ids);
+        let (recovered, lock, position, recent) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
             std::fs::create_dir_all(&dir)?;
             let lock = lock_dir(&dir)?;
             let position = checkpoint::read(&dir)?;
-            Ok((recover::recover(&dir, position)?, lock, position))
+            let recovered = recover::recover(&dir, position)?;
+            seed_recent(&recent, &dir, &recovered)?;
+            Ok((recovered, lock, position, recent))
         })
         .await
         .map_err(|e| Error::Task(e.to_string()))??;
@@ -74,6 +79,7 @@ impl Collector {
             commands,
             writer: Mutex::new(Some(writer)),
             batcher: Mutex::new(Some(batcher)),
+            recent,
         }))
     }
 
@@ -151,6 +157,26 @@ impl Sink for Collector {
         if self.shared.closing.load(Relaxed) {
             return Err(SinkError::ShuttingDown);
         }
+        let mut records = records;
+        let (claimed, duplicates) = self.recent.claim(&mut records);
+        if duplicates > 0 {
+            self.shared.duplicates.fetch_add(duplicates as u64, Relaxed);
+            metrics::counter!("numu_ingest_duplicates_total").increment(duplicates as u64);
+        }
+        if records.is_empty() {
+            return Ok(());
+        }
+        let result = self.append_durably(records).await;
+        if result.is_err() {
+            // Not stored: the client's retry must not be taken for a duplicate.
+            self.recent.release(&claimed);
+        }
+        result
+    }
+}
+
+impl Collector {
+    async fn append_durably(&self, records: Vec<Record>) -> Result<(), SinkError> {
         let mut frame = Vec::with_capacity(64 + 320 * records.len());
         segment::encode_data(&records, &mut frame)?;
         let lag = self.shared.lag_bytes.load(Relaxed);
@@ -167,6 +193,29 @@ impl Sink for Collector {
             Err(_) => Err(SinkError::ShuttingDown),
         }
     }
+}
+
+/// At most this much of the log (newest first) is read at start to remember its event ids.
+const SEED_BYTES: u64 = 64 << 20;
+
+/// Remembers the ids of the events the log holds beyond the checkpoint: the uncut tail and
+/// the newest cut batches, within [`SEED_BYTES`]. A crash swallows the acknowledgements of
+/// the last requests; their clients retry, and those events are already here.
+fn seed_recent(recent: &RecentIds, dir: &std::path::Path, recovered: &Recovered) -> Result<(), Error> {
+    let mut seeded = recent.seed(&recovered.tail.pending);
+    let mut budget = SEED_BYTES;
+    for batch in recovered.ready.iter().rev() {
+        if batch.bytes() > budget {
+            break;
+        }
+        budget -= batch.bytes();
+        let records = segment::read_records(dir, batch.segment, batch.first, batch.cut)?;
+        seeded += recent.seed(&records);
+    }
+    if seeded > 0 {
+        tracing::info!(events = seeded, "remembering the recovered events' ids against client retries");
+    }
+    Ok(())
 }
 
 impl Drop for Collector {

@@ -12,6 +12,7 @@ mod batcher;
 mod checkpoint;
 mod collector;
 mod config;
+mod dedupe;
 mod recover;
 mod segment;
 mod stats;

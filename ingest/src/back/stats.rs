@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     pub inserted_records: AtomicU64,
     pub insert_errors: AtomicU64,
     pub replayed_records: AtomicU64,
+    /// Events dropped because their message id was seen recently (client retries).
+    pub duplicates: AtomicU64,
     /// The current retry delay while inserts fail; 0 when the warehouse takes inserts.
     pub retry_delay_ms: AtomicU64,
     pub closing: AtomicBool,
@@ -91,6 +93,7 @@ impl Shared {
             inserted_records: self.inserted_records.load(Relaxed),
             insert_errors: self.insert_errors.load(Relaxed),
             replayed_records: self.replayed_records.load(Relaxed),
+            duplicates: self.duplicates.load(Relaxed),
             warehouse_ok: self.retry_delay_ms.load(Relaxed) == 0,
             last_error: self.last_error.lock().ok().and_then(|e| e.clone()),
             checkpoint: self.checkpoint.lock().map(|p| p.to_string()).unwrap_or_default(),
@@ -118,6 +121,8 @@ pub struct Stats {
     pub insert_errors: u64,
     /// Records found in the log at start that were not yet in the warehouse.
     pub replayed_records: u64,
+    /// Events dropped as repeats of a recently seen message id (client retries).
+    pub duplicates: u64,
     /// False while inserts are failing and being retried.
     pub warehouse_ok: bool,
     pub last_error: Option<String>,
