@@ -272,6 +272,17 @@ impl Interval {
         Sql::new(format!("{head}{column}, ")).append(zone.sql()).push(tail)
     }
 
+    /// SQL standing for the bucket of `column` (a time), cheaper to collect than its label:
+    /// the start of its hour (hours) or of its day (the rest) in `zone`, a time whose
+    /// [`Interval::bucket_sql`] is the bucket's label.
+    pub fn bucket_key_sql(self, column: &str, zone: Zone) -> Sql {
+        let head = match self {
+            Interval::Hour => "toStartOfHour(toTimeZone(",
+            Interval::Day | Interval::Week | Interval::Month => "toStartOfDay(toTimeZone(",
+        };
+        Sql::new(format!("{head}{column}, ")).append(zone.sql()).push("))")
+    }
+
     /// SQL giving the bucket label of `day` (a `Date` expression).
     pub fn date_bucket_sql(self, day: &str) -> Sql {
         Sql::new(match self {

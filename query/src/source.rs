@@ -86,12 +86,64 @@ impl Source {
     }
 
     /// One row per session of the events matching `conditions` (which may use the joins in
-    /// `needs`, but not `ss`).
+    /// `needs`, but not `ss`), with every session column.
     pub fn sessions(&self, needs: Needs, conditions: Sql) -> Sql {
+        self.sessions_with(needs, conditions, None, Sql::new(""))
+    }
+
+    /// As [`Source::sessions`], with only the session columns in `wanted` (of
+    /// [`FIRST_EVENT`] and `entry_path`, `exit_path`; `None` = all) besides the cheap ones
+    /// (`person`, `started`, durations, `pageviews`, `is_bounce`) — each costs a pass over
+    /// every event — and more aggregates of the session's events (`extra`: select items over
+    /// `e`, each starting with a comma).
+    pub fn sessions_with(&self, needs: Needs, conditions: Sql, wanted: Option<&[&str]>, extra: Sql) -> Sql {
         let needs = Needs { sessions: false, session_ids: true, ..needs };
-        fill(include_str!("../sql/sessions.sql"), &[("from", self.from(needs)), ("conditions", conditions)])
+        let wants = |name: &str| wanted.is_none_or(|w| w.contains(&name));
+        let first: Vec<(&str, &str)> =
+            FIRST_EVENT.iter().copied().filter(|(name, _)| *name == "person" || wants(name)).collect();
+        let values = first.iter().map(|(_, expr)| *expr).collect::<Vec<_>>().join(",\n            ");
+        let mut columns: Vec<String> = (1..)
+            .zip(&first)
+            .map(|(i, (name, _))| format!("tupleElement(first_event, {i}) AS {name}"))
+            .collect();
+        for (name, head) in [("entry_path", "argMinIf"), ("exit_path", "argMaxIf")] {
+            if wants(name) {
+                columns.push(format!("{head}(e.path, event_order, e.event = '$pageview') AS {name}"));
+            }
+        }
+        fill(
+            include_str!("../sql/sessions.sql"),
+            &[
+                ("first_values", Sql::new(values)),
+                ("columns", Sql::new(columns.join(",\n    "))),
+                ("extra", extra),
+                ("from", self.from(needs)),
+                ("conditions", conditions),
+            ],
+        )
     }
 }
+
+/// The session columns taken from its first event (where the visit came from): name and
+/// expression over the events `e`.
+pub const FIRST_EVENT: [(&str, &str); 13] = [
+    ("person", "e.person"),
+    ("channel", "toString(e.channel)"),
+    (
+        "referrer_source",
+        "if(toString(e.referrer_source) != '', toString(e.referrer_source), e.referrer_host)",
+    ),
+    ("referrer_host", "e.referrer_host"),
+    ("utm_source", "e.utm_source"),
+    ("utm_medium", "e.utm_medium"),
+    ("utm_campaign", "e.utm_campaign"),
+    ("utm_term", "e.utm_term"),
+    ("utm_content", "e.utm_content"),
+    ("device_type", "toString(e.device_type)"),
+    ("browser", "toString(e.browser)"),
+    ("os", "toString(e.os)"),
+    ("country", "toString(e.country)"),
+];
 
 /// `e.timestamp >= from` as a flag, for folding two periods read in one pass.
 pub fn in_current(window: &Window) -> Sql {

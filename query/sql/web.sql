@@ -1,0 +1,56 @@
+-- Web analytics in one pass over both periods. Sessions are derived once (`sessions`: made
+-- of the events that match the event filters, plus `event_buckets` — per event its time
+-- bucket start (seconds) × 4 + 2 × in the current period + is a pageview — and, when pages
+-- are asked for, `viewed` — per pageview its period digit and path); session filters keep
+-- whole sessions; then each kept session becomes facts (report TAB value, in the current
+-- period, amount) that one aggregation counts:
+--   $visits          one per session, by its start (amount: pageviews)
+--   $bounces         sessions with exactly one pageview; $page_visits: at least one
+--   $duration        amount: the duration of the session in milliseconds (summed)
+--   $timeseries      one per bucket the session has events in (amount: pageviews there); an
+--                    event counts in the period and bucket of its own time
+--   pages            one per path the session viewed, by the time of the view (amount: views)
+--   entry_pages …    the session reports asked for, by the start of the session; entry and
+--                    exit pages only for sessions with a pageview, UTM reports only with
+--                    that parameter
+-- A visitor is the person of the session. Persons are counted by their 128-bit SipHash,
+-- which is what uniqExact keeps of a string anyway: hashed once per session, not per fact.
+-- Only `person_key` and `facts` reach the ARRAY JOIN, which copies every column it carries;
+-- report and value travel as one string, the cheapest grouping key.
+-- Reports keep their top `limit` values by current visitors, then visits (pageviews for
+-- pages), then value; every `$` row is kept.
+SELECT
+    substring(key, 1, position(key, '\t') - 1) AS report,
+    substring(key, position(key, '\t') + 1) AS value,
+    uniqExactIf(person_key, tupleElement(fact, 2)) AS visitors,
+    countIf(tupleElement(fact, 2)) AS visits,
+    sumIf(tupleElement(fact, 3), tupleElement(fact, 2)) AS pageviews,
+    uniqExactIf(person_key, NOT tupleElement(fact, 2)) AS previous_visitors,
+    countIf(NOT tupleElement(fact, 2)) AS previous_visits,
+    sumIf(tupleElement(fact, 3), NOT tupleElement(fact, 2)) AS previous_pageviews
+FROM
+(
+    SELECT
+        reinterpretAsUInt128(sipHash128(ss.person)) AS person_key,
+        toUInt8(ss.started >= {{from}}) AS current,
+        toUInt64(ss.pageviews) AS session_pageviews,
+        arrayConcat(
+            arrayFilter(f -> NOT (startsWith(tupleElement(f, 1), '$bounces\t') AND session_pageviews != 1)
+                            AND NOT ((startsWith(tupleElement(f, 1), '$page_visits\t') OR startsWith(tupleElement(f, 1), 'entry_pages\t')
+                                     OR startsWith(tupleElement(f, 1), 'exit_pages\t')) AND session_pageviews = 0)
+                            AND NOT (startsWith(tupleElement(f, 1), 'utm_') AND endsWith(tupleElement(f, 1), '\t')),
+                [('$visits\t', current, session_pageviews),
+                 ('$bounces\t', current, toUInt64(0)),
+                 ('$page_visits\t', current, toUInt64(0)),
+                 ('$duration\t', current, toUInt64(ss.duration_ms)){{session_facts}}]),
+            arrayMap(k -> (concat('$timeseries\t', {{bucket_label}}), toUInt8(k % 2), toUInt64(countEqual(ss.event_buckets, k * 2 + 1))),
+                arrayDistinct(arrayMap(b -> intDiv(b, 2), ss.event_buckets))){{page_facts}}
+        ) AS facts
+    FROM ({{sessions}}) AS ss
+    WHERE {{session_conditions}}
+)
+ARRAY JOIN facts AS fact
+GROUP BY tupleElement(fact, 1) AS key
+HAVING startsWith(key, '$') OR visits > 0
+ORDER BY report, visitors DESC, if(report = 'pages', pageviews, visits) DESC, value
+LIMIT {{limit}} BY report, if(startsWith(report, '$'), value, '')

@@ -1,0 +1,122 @@
+//! The one statement of a web analytics question (`sql/web.sql`): the per-session aggregates
+//! it needs beyond the common session row, and the facts each session contributes, for the
+//! reports asked for only.
+
+use numu_warehouse::Sql;
+
+use super::WebReport;
+use crate::filter::Condition;
+use crate::range::{Interval, Window};
+use crate::source::{in_current, Source};
+use crate::template::{fill, value};
+
+impl WebReport {
+    pub const ALL: [WebReport; 14] = [
+        WebReport::Pages,
+        WebReport::EntryPages,
+        WebReport::ExitPages,
+        WebReport::Sources,
+        WebReport::Channels,
+        WebReport::UtmSources,
+        WebReport::UtmMediums,
+        WebReport::UtmCampaigns,
+        WebReport::UtmTerms,
+        WebReport::UtmContents,
+        WebReport::Devices,
+        WebReport::Browsers,
+        WebReport::OperatingSystems,
+        WebReport::Countries,
+    ];
+
+    /// The report's name (as in the answer) and, for a session report, the column of the
+    /// session row holding its value (`None` for pages, which are counted per pageview).
+    pub fn name_and_column(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            WebReport::Pages => ("pages", None),
+            WebReport::EntryPages => ("entry_pages", Some("entry_path")),
+            WebReport::ExitPages => ("exit_pages", Some("exit_path")),
+            WebReport::Sources => ("sources", Some("referrer_source")),
+            WebReport::Channels => ("channels", Some("channel")),
+            WebReport::UtmSources => ("utm_sources", Some("utm_source")),
+            WebReport::UtmMediums => ("utm_mediums", Some("utm_medium")),
+            WebReport::UtmCampaigns => ("utm_campaigns", Some("utm_campaign")),
+            WebReport::UtmTerms => ("utm_terms", Some("utm_term")),
+            WebReport::UtmContents => ("utm_contents", Some("utm_content")),
+            WebReport::Devices => ("devices", Some("device_type")),
+            WebReport::Browsers => ("browsers", Some("browser")),
+            WebReport::OperatingSystems => ("operating_systems", Some("os")),
+            WebReport::Countries => ("countries", Some("country")),
+        }
+    }
+}
+
+/// What the statement is built from.
+pub(super) struct Parts<'a> {
+    pub source: &'a Source,
+    pub window: &'a Window,
+    pub interval: Interval,
+    pub reports: &'a [WebReport],
+}
+
+impl Parts<'_> {
+    pub fn statement(&self, events: &Condition, sessions: &Condition, rows: u32) -> Sql {
+        let pages = self.reports.contains(&WebReport::Pages);
+        // Report names and columns are fixed text from the list above; values stay in SQL.
+        let session_facts: String = self
+            .reports
+            .iter()
+            .filter_map(|r| match r.name_and_column() {
+                (name, Some(column)) => {
+                    Some(format!(",\n        (concat('{name}\\t', ss.{column}), current, session_pageviews)"))
+                }
+                (_, None) => None,
+            })
+            .collect();
+        let page_facts = if pages {
+            ",\n            arrayMap(k -> (concat('pages\\t', substring(k, 2)), toUInt8(startsWith(k, '1')), \
+             toUInt64(countEqual(ss.viewed, k))), arrayDistinct(ss.viewed))"
+        } else {
+            ""
+        };
+        fill(
+            include_str!("../../sql/web.sql"),
+            &[
+                ("from", value(self.window.from_sql())),
+                ("session_facts", Sql::new(session_facts)),
+                ("bucket_label", self.interval.bucket_sql("toDateTime(intDiv(k, 2))", self.window.zone)),
+                ("page_facts", Sql::new(page_facts)),
+                ("sessions", self.sessions(events, sessions, pages)),
+                ("session_conditions", sessions.sql.clone()),
+                ("limit", value(u64::from(rows))),
+            ],
+        )
+    }
+
+    /// The session rows: only the columns of the reports asked for, unless session filters
+    /// may use any.
+    fn sessions(&self, events: &Condition, sessions: &Condition, pages: bool) -> Sql {
+        let columns: Vec<&str> = self.reports.iter().filter_map(|r| r.name_and_column().1).collect();
+        let wanted = (!sessions.needs.sessions).then_some(columns.as_slice());
+        self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
+    }
+
+    /// Per session, beyond the common row: each event's bucket (its start in seconds) × 4 +
+    /// 2 × in the current period + is a pageview, one number each (cheap to collect); and
+    /// with pages, each pageview's period digit and path. The time series and the pages count
+    /// each event by its own time.
+    fn extra(&self, pages: bool) -> Sql {
+        let current = || Sql::new("toUInt8(").append(in_current(self.window)).push(")");
+        let mut extra = Sql::new(",\n    groupArray(toUInt64(toUnixTimestamp(")
+            .append(self.interval.bucket_key_sql("e.timestamp", self.window.zone))
+            .push(")) * 4 + ")
+            .append(current())
+            .push(" * 2 + toUInt8(e.event = '$pageview')) AS event_buckets");
+        if pages {
+            extra = extra
+                .push(",\n    groupArrayIf(concat(toString(")
+                .append(current())
+                .push("), e.path), e.event = '$pageview') AS viewed");
+        }
+        extra
+    }
+}
