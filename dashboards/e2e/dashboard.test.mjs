@@ -1,7 +1,7 @@
 // The dashboard in headless Chromium against a real `numu serve` with small demo data.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ADMIN, VIEWER, signIn, screenshot, startStack } from './harness.mjs';
+import { ADMIN, VIEWER, latinText, signIn, screenshot, startStack } from './harness.mjs';
 
 let stack;
 before(async () => { stack = await startStack(); });
@@ -15,18 +15,28 @@ const inEvents = (names) => [{ property: 'event', operator: 'in', value: names }
 const LEADS = ['signup', 'Signed Up'];
 const PURCHASES = ['purchase', 'Order Completed'];
 
-test('signing in shows the overview with the same numbers as the query API', async () => {
-  const page = await signIn(stack, ADMIN);
-  await page.waitForSelector('[data-testid=visitors-chart] canvas', { timeout: 60_000 });
-  const shown = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-metric]')]
-    .map((card) => [card.dataset.metric, Number(card.querySelector('strong').dataset.raw)])));
-  const range = { from: '-7d' };
+/** The cards as shown: raw values, and the previous period's visitors. */
+const shownCards = (page) => page.evaluate(() => ({
+  ...Object.fromEntries([...document.querySelectorAll('[data-metric]')]
+    .map((card) => [card.dataset.metric, Number(card.querySelector('strong').dataset.raw)])),
+  previousVisitors: document.querySelector('[data-metric=visitors] strong').dataset.previous,
+}));
+
+/** The overview's questions for `range`, asked of the query API with a secret key. */
+async function apiAnswers(range) {
   const web = await stack.query({ kind: 'web_analytics', date_range: range, interval: 'day', compare: true, limit: 5 });
   const trends = await stack.query({ kind: 'trends', date_range: range, interval: 'day', compare: true, series: [
     { math: 'unique_people', filters: inEvents(LEADS), label: 'leads' },
     { math: 'unique_people', filters: inEvents(PURCHASES), label: 'buyers' },
     { math: 'sum', property: 'revenue', filters: inEvents(PURCHASES), label: 'revenue' }] });
-  const total = (label) => trends.series.find((s) => s.label === label).total;
+  return { web, trends, total: (label) => trends.series.find((s) => s.label === label).total };
+}
+
+test('signing in shows the overview with the same numbers as the query API', async () => {
+  const page = await signIn(stack, ADMIN);
+  await page.waitForSelector('[data-testid=visitors-chart] canvas', { timeout: 60_000 });
+  const shown = await shownCards(page);
+  const { web, total } = await apiAnswers({ from: '-7d' });
   const visitors = web.metrics.visitors.value;
   assert.ok(visitors > 0, 'the demo data has visitors');
   assert.equal(shown.visitors, visitors);
@@ -42,6 +52,53 @@ test('signing in shows the overview with the same numbers as the query API', asy
   await page.context().close();
 });
 
+test('a custom date range shows the query API numbers for that range and the period before it', async () => {
+  const page = await signIn(stack, ADMIN);
+  await page.waitForSelector('[data-testid=visitors-chart][data-drawn] canvas', { timeout: 60_000 });
+  const day = (n) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+  const [from, to] = [day(2), day(1)];
+  await page.selectOption('[data-testid=range]', 'custom');
+  await page.fill('[data-testid=custom-range] input[name=from]', from);
+  await page.fill('[data-testid=custom-range] input[name=to]', to);
+  const funnelAsked = page.waitForResponse((r) => r.url().endsWith('/query') && r.request().postDataJSON()?.kind === 'funnel'
+    && r.request().postDataJSON()?.date_range?.to === to, { timeout: 60_000 });
+  await page.click('[data-testid=custom-range] button[type=submit]');
+  const asked = (await funnelAsked).request().postDataJSON().date_range;
+  assert.deepEqual(asked, { from, to });
+  await page.waitForSelector('[data-testid=visitors-chart][data-drawn] canvas', { timeout: 60_000 });
+  const shown = await shownCards(page);
+  const { web, total } = await apiAnswers({ from, to });
+  // The range is the two whole days; the comparison is the two days before.
+  assert.equal(web.from_ms, Date.parse(`${from}T00:00:00Z`));
+  assert.equal(web.to_ms, Date.parse(`${to}T00:00:00Z`) + 86_400_000);
+  assert.equal(web.timeseries.buckets.length, 2);
+  assert.deepEqual(web.previous_timeseries.buckets, [day(4), day(3)]);
+  const visitors = web.metrics.visitors.value;
+  assert.ok(visitors > 0, 'the demo has visitors in the custom range');
+  assert.equal(shown.visitors, visitors);
+  assert.equal(shown.previousVisitors, String(web.metrics.visitors.previous));
+  assert.equal(shown.leads, total('leads'));
+  assert.ok(Math.abs(shown.revenue - total('revenue')) < 1e-6, `${shown.revenue} vs ${total('revenue')}`);
+  assert.ok(Math.abs(shown.conversion - total('buyers') / visitors) < 1e-9);
+  const week = (await apiAnswers({ from: '-7d' })).web.metrics.visitors;
+  assert.notDeepEqual([visitors, web.metrics.visitors.previous], [week.value, week.previous], 'the custom range differs from the preset');
+  // The choice survives a reload (this tab), and the picker is translated.
+  await page.reload();
+  await page.waitForSelector('[data-testid=visitors-chart][data-drawn] canvas', { timeout: 60_000 });
+  assert.equal(await page.inputValue('[data-testid=custom-range] input[name=from]'), from);
+  assert.equal((await shownCards(page)).visitors, visitors);
+  await page.click('[data-testid=lang]');
+  await page.waitForFunction(() => document.dir === 'rtl');
+  assert.deepEqual(await latinText(page), [], 'custom range: English left in Arabic');
+  await screenshot(page, 'overview-custom-range-ar');
+  // A start after the end is refused before asking.
+  await page.fill('[data-testid=custom-range] input[name=from]', to);
+  await page.fill('[data-testid=custom-range] input[name=to]', from);
+  assert.equal(await page.isDisabled('[data-testid=custom-range] button[type=submit]'), true);
+  await page.waitForSelector('[data-testid=custom-range] [role=alert]');
+  await page.context().close();
+});
+
 test('every page in English and Arabic: RTL, no English left, screenshots not blank', async () => {
   for (const lang of ['en', 'ar']) {
     const page = await signIn(stack, ADMIN, lang);
@@ -54,22 +111,7 @@ test('every page in English and Arabic: RTL, no English left, screenshots not bl
       if (lang === 'ar') {
         const state = await page.evaluate(() => ({ dir: document.dir, lang: document.documentElement.lang }));
         assert.deepEqual(state, { dir: 'rtl', lang: 'ar' });
-        // Visible text outside data values (emails, URLs, keys, page paths, event names,
-        // channel and campaign values, and the `numu demo` command) has no Latin letter.
-        const latin = await page.evaluate(() => {
-          const found = [];
-          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-            const el = node.parentElement;
-            if (!el || el.closest('[data-value], script, style')) continue;
-            if (el.closest('select') && !el.closest('option')) continue;
-            if (el.closest('option') && el.closest('select')?.getAttribute('aria-label') != null) continue; // project names
-            if (!el.checkVisibility?.() && !el.closest('option')) continue;
-            if (/[A-Za-z]/.test(node.textContent)) found.push(node.textContent.trim());
-          }
-          for (const input of document.querySelectorAll('input[placeholder]')) if (/[A-Za-z]/.test(input.placeholder)) found.push(input.placeholder);
-          return found;
-        });
+        const latin = await latinText(page);
         assert.deepEqual(latin, [], `${name}: English left in Arabic`);
       }
     }

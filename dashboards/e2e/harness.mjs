@@ -104,3 +104,22 @@ export async function screenshot(page, name) {
   }, png.toString('base64'));
   return { bytes: png.length, colours };
 }
+
+/** Visible text outside data values (emails, URLs, keys, page paths, event names, channel
+ * and campaign values, the `numu demo` command) and input placeholders with a Latin letter. */
+export async function latinText(page) {
+  return page.evaluate(() => {
+    const found = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const el = node.parentElement;
+      if (!el || el.closest('[data-value], script, style')) continue;
+      if (el.closest('select') && !el.closest('option')) continue;
+      if (el.closest('option') && el.closest('select')?.getAttribute('aria-label') != null) continue; // project names
+      if (!el.checkVisibility?.() && !el.closest('option')) continue;
+      if (/[A-Za-z]/.test(node.textContent)) found.push(node.textContent.trim());
+    }
+    for (const input of document.querySelectorAll('input[placeholder]')) if (/[A-Za-z]/.test(input.placeholder)) found.push(input.placeholder);
+    return found;
+  });
+}

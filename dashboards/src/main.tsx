@@ -3,7 +3,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { api, ApiError, Me, ProjectAccess, query, setCsrf } from './api';
 import { applyLang, dictionaries, formatDate, formatNumber, initialLang, Key, Lang } from './i18n';
-import { cards, Cards, funnelQuestion, pick, PURCHASE_EVENTS, LEAD_EVENTS, Range, trendsQuestion, webQuestion } from './overview';
+import { cards, Cards, funnelQuestion, pick, PURCHASE_EVENTS, LEAD_EVENTS, rangeOf, trendsQuestion, webQuestion } from './overview';
+import { RangePicker } from './range';
 
 type T = (key: Key) => string;
 interface Ctx { t: T; lang: Lang; project: ProjectAccess }
@@ -97,8 +98,6 @@ function NotAllowed({ t }: { t: T }) {
   return <div class="empty" data-testid="not-allowed"><h2>{t('notAllowed')}</h2><p>{t('notAllowedBody')}</p></div>;
 }
 
-const PRESETS: [string, Key][] = [['-7d', 'last7'], ['-30d', 'last30'], ['-90d', 'last90'], ['today', 'today']];
-
 function pct(lang: Lang, v: number) { return formatNumber(lang, v, { style: 'percent', maximumFractionDigits: 1 }); }
 
 function Change({ ctx, card }: { ctx: Ctx; card: { value: number; previous: number | null } }) {
@@ -109,29 +108,27 @@ function Change({ ctx, card }: { ctx: Ctx; card: { value: number; previous: numb
 
 function Overview(ctx: Ctx) {
   const { t, lang, project } = ctx;
-  const [preset, setPreset] = useState(sessionStorage.getItem('numu.range') ?? '-7d');
+  const [choice, setChoice] = useState(sessionStorage.getItem('numu.range') ?? '-7d');
   const [compare, setCompare] = useState(true);
   const [data, setData] = useState<{ web: any; trends: any; funnel: any; cards: Cards } | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
     let live = true;
     setData(null); setError('');
-    sessionStorage.setItem('numu.range', preset);
-    const range: Range = { from: preset };
+    sessionStorage.setItem('numu.range', choice);
+    const range = rangeOf(choice);
     (async () => {
       const [web, trends] = await Promise.all([query(project.id, webQuestion(range, compare)), query(project.id, trendsQuestion(range, compare))]);
       const funnel = await query(project.id, funnelQuestion(range, pick(trends, 'lead', LEAD_EVENTS), pick(trends, 'purchase', PURCHASE_EVENTS)));
       if (live) setData({ web, trends, funnel, cards: cards(web, trends) });
     })().catch((e) => live && setError(String(e.message ?? e)));
     return () => { live = false; };
-  }, [project.id, preset, compare]);
+  }, [project.id, choice, compare]);
   const money = (v: number) => formatNumber(lang, v, { maximumFractionDigits: 0 });
   return (
     <section data-testid="overview">
       <div class="toolbar">
-        <label>{t('range')} <select data-testid="range" value={preset} onChange={(e) => setPreset((e.target as HTMLSelectElement).value)}>
-          {PRESETS.map(([v, k]) => <option value={v}>{t(k)}</option>)}
-        </select></label>
+        <RangePicker t={t} choice={choice} onChoice={setChoice} />
         <label class="inline"><input type="checkbox" checked={compare} onChange={(e) => setCompare((e.target as HTMLInputElement).checked)} /> {t('compare')}</label>
         <LiveNow {...ctx} />
       </div>
@@ -141,7 +138,7 @@ function Overview(ctx: Ctx) {
       {data && data.cards.visitors.value > 0 && (
         <>
           <div class="cards">
-            <div class="card" data-metric="visitors"><h3>{t('visitors')}</h3><strong data-raw={data.cards.visitors.value}>{formatNumber(lang, data.cards.visitors.value)}</strong><Change ctx={ctx} card={data.cards.visitors} /></div>
+            <div class="card" data-metric="visitors"><h3>{t('visitors')}</h3><strong data-raw={data.cards.visitors.value} data-previous={data.cards.visitors.previous ?? ''}>{formatNumber(lang, data.cards.visitors.value)}</strong><Change ctx={ctx} card={data.cards.visitors} /></div>
             <div class="card" data-metric="conversion"><h3>{t('conversionRate')}</h3><strong data-raw={data.cards.conversion.value}>{pct(lang, data.cards.conversion.value)}</strong><Change ctx={ctx} card={data.cards.conversion} /></div>
             <div class="card" data-metric="leads"><h3>{t('leads')}</h3><strong data-raw={data.cards.leads.value}>{formatNumber(lang, data.cards.leads.value)}</strong><Change ctx={ctx} card={data.cards.leads} /></div>
             <div class="card" data-metric="revenue"><h3>{t('revenue')}</h3><strong data-raw={data.cards.revenue.value}>{money(data.cards.revenue.value)}</strong><Change ctx={ctx} card={data.cards.revenue} /></div>

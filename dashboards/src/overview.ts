@@ -6,8 +6,28 @@ export const PURCHASE_EVENTS = ['purchase', 'Order Completed'];
 
 export interface Range { from: string; to?: string }
 
+/** The date picker's choice as stored: a preset (`-7d`, `today`) or `FROM..TO` (dates, both
+ * days included — the query API reads a date as `to` as its whole day). The comparison
+ * period is the API's: the same length just before. */
+export function rangeOf(choice: string): Range {
+  const custom = /^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$/.exec(choice);
+  return custom ? { from: custom[1], to: custom[2] } : { from: choice };
+}
+
+/** A custom choice, or null when the dates are missing or out of order. */
+export function customChoice(from: string, to: string): string | null {
+  const date = /^\d{4}-\d{2}-\d{2}$/;
+  return date.test(from) && date.test(to) && from <= to ? `${from}..${to}` : null;
+}
+
+/** The UTC date `days` before today (the dashboard asks in UTC). */
+export function daysAgo(days: number): string {
+  return new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+}
+
 export function webQuestion(range: Range, compare: boolean) {
-  return { kind: 'web_analytics', date_range: range, interval: 'day', compare, limit: 5 };
+  // Only the reports the page shows: each one costs the query a pass over the sessions.
+  return { kind: 'web_analytics', date_range: range, interval: 'day', compare, limit: 5, reports: ['channels', 'utm_campaigns'] };
 }
 
 export function trendsQuestion(range: Range, compare: boolean) {
