@@ -15,6 +15,10 @@ use crate::config::Config;
 
 /// All routes of the server.
 pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
+    // The collector first: actix tries routes in registration order, and each dynamic route
+    // before a match costs a regex run — the query and dashboard routes cost a single-event
+    // request a few µs of CPU when they came first.
+    numu_ingest::front::configure(cfg, services.front.clone());
     cfg.app_data(web::Data::new(services.clone()))
         .route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
@@ -26,7 +30,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, services: &Services) {
         QueryState { warehouse: services.warehouse.clone(), app_state: services.app_state.clone() },
         services.config.query.clone(),
     );
-    numu_ingest::front::configure(cfg, services.front.clone());
     numu_ingest::realtime::http::configure(cfg, services.realtime.clone());
     crate::dashboard::configure(cfg, services.app_state.clone(), &services.config.dashboard);
 }
