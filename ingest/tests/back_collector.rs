@@ -85,7 +85,9 @@ async fn records_land_in_all_four_tables_with_exact_values() {
 async fn concurrent_appends_share_one_fsync_per_group() {
     let dir = tempfile::tempdir().unwrap();
     let w = test_warehouse("back_group").await;
-    let collector = Collector::start(config(dir.path()), w.real.clone()).await.unwrap();
+    // No commit delay: concurrency alone must share syncs.
+    let config = numu_ingest::back::Config { group_commit_delay_us: 0, ..config(dir.path()) };
+    let collector = Collector::start(config, w.real.clone()).await.unwrap();
     let mut tasks = Vec::new();
     for task in 0..64u64 {
         let collector = collector.clone();
