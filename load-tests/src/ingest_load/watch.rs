@@ -120,6 +120,8 @@ pub struct Memory {
     pub last_mib: f64,
     /// Growth per minute between the first and the second half's averages (a leak shows here).
     pub trend_mib_per_min: f64,
+    /// The resident size at the end of each minute, to see whether it levels off.
+    pub per_minute_mib: Vec<f64>,
 }
 
 /// Resident set size of `pid` in KiB (`VmRSS`).
@@ -160,6 +162,12 @@ fn summarize(samples: &[f64], every: Duration) -> Memory {
         max_mib: samples.iter().copied().fold(0.0, f64::max),
         last_mib: last,
         trend_mib_per_min: trend,
+        per_minute_mib: samples
+            .iter()
+            .copied()
+            .skip(1)
+            .step_by(((60.0 / every.as_secs_f64().max(1e-3)) as usize).max(1))
+            .collect(),
     }
 }
 
@@ -175,6 +183,7 @@ mod tests {
         // +10 MiB between halves one minute apart.
         let growing = summarize(&[100.0, 100.0, 110.0, 110.0], Duration::from_secs(30));
         assert!((growing.trend_mib_per_min - 10.0).abs() < 1e-9, "{growing:?}");
+        assert_eq!(growing.per_minute_mib, [100.0, 110.0], "every second sample is a minute apart");
         assert!(rss_kib(std::process::id()).unwrap() > 0);
     }
 
