@@ -5,12 +5,15 @@
 -- Only events without a client id go through the window functions, which sort every row
 -- they see: `{{events}}` is read twice, split by `session_id`, instead of sorting all events.
 -- The engine reads only the columns the caller uses, through both branches.
+-- `{{client_events}}` is `{{events}}`, or, when only sessions' first events need a person,
+-- the events without the identity mapping (then `{{dropped}}` drops `person` from the other
+-- branch too).
 SELECT *, session_id AS session
-FROM ({{events}})
+FROM ({{client_events}})
 WHERE session_id != ''
 UNION ALL
 SELECT
-    * EXCEPT (new_session),
+    * EXCEPT ({{dropped}}),
     concat('~', person, '#', toString(sum(new_session) OVER (
         PARTITION BY person ORDER BY timestamp, message_id
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))) AS session

@@ -62,6 +62,9 @@ pub struct Needs {
     pub sessions: bool,
     /// The `session` column on events.
     pub session_ids: bool,
+    /// The `person` column on events (the identity mapping joined to each event); implied by
+    /// `person_props`. Without it, sessions join the mapping to their first event only.
+    pub person: bool,
 }
 
 impl Needs {
@@ -70,6 +73,7 @@ impl Needs {
             person_props: self.person_props || other.person_props,
             sessions: self.sessions || other.sessions,
             session_ids: self.session_ids || other.session_ids,
+            person: self.person || other.person,
         }
     }
 }

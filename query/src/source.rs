@@ -35,7 +35,37 @@ impl Source {
 
     /// Events with `person` (all columns of `events` keep their names).
     pub fn events(&self) -> Sql {
-        let columns: Vec<String> = EVENT_COLUMNS.iter().map(|c| format!("ev.{0} AS {0}", c.name)).collect();
+        let mut conditions = self.window_conditions();
+        if let Some(person) = &self.person {
+            conditions = conditions
+                .push(" AND if(m.mapped_person_id = '', ev.distinct_id, m.mapped_person_id) = ")
+                .append(person.clone());
+        }
+        fill(
+            include_str!("../sql/events_source.sql"),
+            &[
+                ("columns", event_columns()),
+                ("mapping", identity::mapping_sql(self.project)),
+                ("project", value(self.project)),
+                ("conditions", conditions),
+            ],
+        )
+    }
+
+    /// The events without `person` (no identity mapping joined); only without `self.person`.
+    fn events_unmapped(&self) -> Sql {
+        fill(
+            include_str!("../sql/events_unmapped.sql"),
+            &[
+                ("columns", event_columns()),
+                ("project", value(self.project)),
+                ("conditions", self.window_conditions()),
+            ],
+        )
+    }
+
+    /// The window and bot conditions on `ev`.
+    fn window_conditions(&self) -> Sql {
         let mut conditions = Sql::new("1");
         if let Some(window) = &self.window {
             conditions = conditions
@@ -47,25 +77,32 @@ impl Source {
         if !self.include_bots {
             conditions = conditions.push(" AND NOT ev.is_bot");
         }
-        if let Some(person) = &self.person {
-            conditions = conditions
-                .push(" AND if(m.mapped_person_id = '', ev.distinct_id, m.mapped_person_id) = ")
-                .append(person.clone());
-        }
-        fill(
-            include_str!("../sql/events_source.sql"),
-            &[
-                ("columns", Sql::new(columns.join(",\n    "))),
-                ("mapping", identity::mapping_sql(self.project)),
-                ("project", value(self.project)),
-                ("conditions", conditions),
-            ],
-        )
+        conditions
     }
 
     /// Events with `person` and `session`.
     pub fn sessionized(&self) -> Sql {
-        fill(include_str!("../sql/sessionize.sql"), &[("events", self.events())])
+        fill(
+            include_str!("../sql/sessionize.sql"),
+            &[
+                ("client_events", self.events()),
+                ("events", self.events()),
+                ("dropped", Sql::new("new_session")),
+            ],
+        )
+    }
+
+    /// Events with `session` but without `person`: events with a client session id are read
+    /// without the identity mapping; the others still need it to derive their sessions.
+    fn sessionized_unmapped(&self) -> Sql {
+        fill(
+            include_str!("../sql/sessionize.sql"),
+            &[
+                ("client_events", self.events_unmapped()),
+                ("events", self.events()),
+                ("dropped", Sql::new("new_session, person")),
+            ],
+        )
     }
 
     /// `(events) AS e` with the joins `needs` asks for.
@@ -96,11 +133,24 @@ impl Source {
     /// (`person`, `started`, durations, `pageviews`, `is_bounce`) — each costs a pass over
     /// every event — and more aggregates of the session's events (`extra`: select items over
     /// `e`, each starting with a comma).
+    ///
+    /// A session's person is that of its first event. When nothing else needs the person of
+    /// each event (no person or cohort filter, no single person), sessions are grouped from
+    /// the events without the identity mapping, carrying their first event's distinct id, and
+    /// only the session rows are joined to the mapping.
     pub fn sessions_with(&self, needs: Needs, conditions: Sql, wanted: Option<&[&str]>, extra: Sql) -> Sql {
         let needs = Needs { sessions: false, session_ids: true, ..needs };
+        let by_first = !needs.person_props && !needs.person && self.person.is_none();
         let wants = |name: &str| wanted.is_none_or(|w| w.contains(&name));
-        let first: Vec<(&str, &str)> =
-            FIRST_EVENT.iter().copied().filter(|(name, _)| *name == "person" || wants(name)).collect();
+        let first: Vec<(&str, &str)> = FIRST_EVENT
+            .iter()
+            .copied()
+            .filter(|(name, _)| *name == "person" || wants(name))
+            .map(|(name, expr)| match name {
+                "person" if by_first => ("first_distinct_id", "e.distinct_id"),
+                _ => (name, expr),
+            })
+            .collect();
         let values = first.iter().map(|(_, expr)| *expr).collect::<Vec<_>>().join(",\n            ");
         let mut columns: Vec<String> = (1..)
             .zip(&first)
@@ -111,17 +161,35 @@ impl Source {
                 columns.push(format!("{head}(e.path, event_order, e.event = '$pageview') AS {name}"));
             }
         }
-        fill(
+        let from = if by_first {
+            Sql::new("(").append(self.sessionized_unmapped()).push(") AS e")
+        } else {
+            self.from(needs)
+        };
+        let sessions = fill(
             include_str!("../sql/sessions.sql"),
             &[
                 ("first_values", Sql::new(values)),
                 ("columns", Sql::new(columns.join(",\n    "))),
                 ("extra", extra),
-                ("from", self.from(needs)),
+                ("from", from),
                 ("conditions", conditions),
             ],
+        );
+        if !by_first {
+            return sessions;
+        }
+        fill(
+            include_str!("../sql/sessions_person.sql"),
+            &[("sessions", sessions), ("mapping", identity::mapping_sql(self.project))],
         )
     }
+}
+
+/// Every column of `events`, keeping its name.
+fn event_columns() -> Sql {
+    let columns: Vec<String> = EVENT_COLUMNS.iter().map(|c| format!("ev.{0} AS {0}", c.name)).collect();
+    Sql::new(columns.join(",\n    "))
 }
 
 /// The session columns taken from its first event (where the visit came from): name and
@@ -173,8 +241,29 @@ mod tests {
         let with_bots = Source { include_bots: true, ..source.clone() };
         assert!(!with_bots.events().to_string().contains("NOT ev.is_bot"));
         let joined =
-            source.from(Needs { person_props: true, sessions: true, session_ids: false }).to_string();
+            source.from(Needs { person_props: true, sessions: true, ..Needs::default() }).to_string();
         assert!(joined.contains(") AS pp ON pp.person = e.person"));
         assert!(joined.contains(") AS ss ON ss.session = e.session"));
+    }
+
+    #[test]
+    fn sessions_join_the_mapping_once_per_session_unless_events_need_their_person() {
+        let window = DateRange { from: "2024-01-01".into(), to: Some("2024-01-02".into()) }
+            .resolve(Zone::parse("tz", None).unwrap(), 0, &Limits::default())
+            .unwrap();
+        let source = Source::new(9, window, false);
+        let joins = |text: &str| text.matches("FROM person_distinct_ids").count();
+        let fast = source.sessions(Needs::default(), Sql::new("1")).to_string();
+        assert!(fast.contains("ON m.distinct_id = s.first_distinct_id"), "{fast}");
+        // Once for the sessions, once for the events without a client session id.
+        assert_eq!(joins(&fast), 2, "{fast}");
+        for needs in
+            [Needs { person: true, ..Needs::default() }, Needs { person_props: true, ..Needs::default() }]
+        {
+            let slow = source.sessions(needs, Sql::new("1")).to_string();
+            assert!(!slow.contains("first_distinct_id"), "{slow}");
+        }
+        let one = Source { person: Some(Sql::new("'p'")), ..source };
+        assert!(!one.sessions(Needs::default(), Sql::new("1")).to_string().contains("first_distinct_id"));
     }
 }

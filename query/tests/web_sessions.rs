@@ -151,3 +151,33 @@ async fn session_filters_judge_sessions_of_the_filtered_events_everywhere() {
     .await;
     assert_eq!((none.metrics.visits.value, none.timeseries.visits[9]), (0.0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_is_the_visit_of_the_person_of_its_first_event() {
+    let (warehouse, runner) = setup("web_sessions_persons").await;
+    let mut rows = vec![
+        // A client session id shared by "anon" (first, linked to "user") and "other" (never
+        // linked): the visit is user's.
+        view("2024-05-07T09:00:00Z", "anon", "p1", "/a", "direct"),
+        view("2024-05-07T09:05:00Z", "other", "p2", "/b", "direct"),
+        // user's own session, and one of anon's derived by inactivity (no session id).
+        view("2024-05-07T11:00:00Z", "user", "p3", "/c", "direct"),
+        view("2024-05-07T13:00:00Z", "anon", "p4", "/d", "direct"),
+    ];
+    for (row, session) in rows.iter_mut().zip(["s9", "s9", "s10", ""]) {
+        row.session_id = session.into();
+    }
+    insert_events(&warehouse, &rows).await;
+    insert_links(&warehouse, &[link("anon", "user", "2024-05-07T00:00:00Z")]).await;
+    let answer = ask(&runner, json!({})).await;
+    let m = &answer.metrics;
+    assert_eq!((m.visitors.value, m.visits.value, m.pageviews.value), (1.0, 3.0, 4.0));
+    assert_eq!(answer.reports.entry_pages.iter().map(|r| r.visitors).collect::<Vec<_>>(), [1, 1, 1]);
+    // Had "other" come first, the shared session would be its own visit.
+    rows[1].timestamp = ms("2024-05-07T08:55:00Z");
+    let (warehouse, runner) = setup("web_sessions_persons_other").await;
+    insert_events(&warehouse, &rows).await;
+    insert_links(&warehouse, &[link("anon", "user", "2024-05-07T00:00:00Z")]).await;
+    let answer = ask(&runner, json!({})).await;
+    assert_eq!((answer.metrics.visitors.value, answer.metrics.visits.value), (2.0, 3.0));
+}

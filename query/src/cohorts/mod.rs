@@ -52,7 +52,8 @@ pub fn filter_condition(filter: &PropertyFilter, cohort: u64, field: &str) -> Re
             ))
         }
     };
-    Ok(Condition { sql: Sql::new(head).append(members_sql(cohort)).push(")"), needs: Needs::default() })
+    let needs = Needs { person: true, ..Needs::default() };
+    Ok(Condition { sql: Sql::new(head).append(members_sql(cohort)).push(")"), needs })
 }
 
 /// The body of a cohort create or update.
