@@ -13,13 +13,6 @@ if [ ! -e "$DATA/numu.sqlite" ]; then
 fi
 ./target/release/numu --data-dir "$DATA" user create --email bench@example.com --password bench-password \
   --project 1 --role admin
-LOG=$(mktemp)
-NUMU_LOG_FORMAT=json ./target/release/numu --data-dir "$DATA" serve --listen 127.0.0.1:0 2>"$LOG" &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-  BASE=$(grep -o '"address":"[^"]*"' "$LOG" | head -1 | cut -d'"' -f4 || true)
-  [ -n "$BASE" ] && break
-  sleep 1
-done
+. load-tests/serve-lib.sh
+serve_numu "$DATA"
 node load-tests/dashboard-overview.mjs "http://$BASE" bench@example.com bench-password 5

@@ -16,16 +16,9 @@ DATA=$(mktemp -d)/data
 CREATED=$($NUMU --data-dir "$DATA" project create --name load --json)
 KEY=$(echo "$CREATED" | python3 -c 'import json,sys; print(json.load(sys.stdin)["write_key"])')
 SECRET=$(echo "$CREATED" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret_key"])')
-LOG=$(mktemp)
-NUMU_WAL__FSYNC=$FSYNC NUMU_LOG_FORMAT=json $NUMU --data-dir "$DATA" serve --listen 127.0.0.1:0 "$@" 2>"$LOG" &
-SERVER=$!
+. load-tests/serve-lib.sh
+NUMU_WAL__FSYNC=$FSYNC serve_numu "$DATA" "$@"
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$(dirname "$DATA")"' EXIT
-for _ in $(seq 1 120); do
-  BASE=$(grep -o '"address":"[^"]*"' "$LOG" | head -1 | cut -d'"' -f4 || true)
-  [ -n "$BASE" ] && break
-  sleep 0.5
-done
-[ -n "$BASE" ] || { cat "$LOG"; exit 1; }
 SHAPES=(
   "--mode closed --concurrency 16"
   "--mode open --rate 5000"
