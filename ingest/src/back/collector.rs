@@ -202,16 +202,20 @@ const SEED_BYTES: u64 = 64 << 20;
 /// the newest cut batches, within [`SEED_BYTES`]. A crash swallows the acknowledgements of
 /// the last requests; their clients retry, and those events are already here.
 fn seed_recent(recent: &RecentIds, dir: &std::path::Path, recovered: &Recovered) -> Result<(), Error> {
-    let mut seeded = recent.seed(&recovered.tail.pending);
     let mut budget = SEED_BYTES;
-    for batch in recovered.ready.iter().rev() {
-        if batch.bytes() > budget {
-            break;
-        }
-        budget -= batch.bytes();
+    let newest = recovered.ready.iter().rev().take_while(|batch| {
+        let fits = batch.bytes() <= budget;
+        budget = budget.saturating_sub(batch.bytes());
+        fits
+    });
+    let chosen: Vec<_> = newest.collect();
+    // Oldest first, the uncut tail last: when the window fills, what it forgets is the oldest.
+    let mut seeded = 0;
+    for batch in chosen.into_iter().rev() {
         let records = segment::read_records(dir, batch.segment, batch.first, batch.cut)?;
         seeded += recent.seed(&records);
     }
+    seeded += recent.seed(&recovered.tail.pending);
     if seeded > 0 {
         tracing::info!(events = seeded, "remembering the recovered events' ids against client retries");
     }
