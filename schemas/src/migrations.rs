@@ -1,7 +1,9 @@
 //! The warehouse migrations: numbered `.sql` files under `schemas/migrations/`, compiled in.
 
-/// One numbered migration. Each file holds one statement (the embedded engine rejects
-/// multi-statement SQL) and must be idempotent (`IF NOT EXISTS`).
+/// One numbered migration: one statement, or several separated by `;` at the end of a line
+/// (the engines take one statement per request, so the runner sends them one by one). The
+/// file as a whole must be idempotent (`IF NOT EXISTS`, or a table emptied before it is
+/// refilled), because a run interrupted before the ledger records it runs again.
 #[derive(Clone, Copy, Debug)]
 pub struct Migration {
     pub version: u32,
@@ -23,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_person_properties.sql", "person_properties"),
     migration!(5, "0005_dead_letters.sql", "dead_letters"),
     migration!(6, "0006_cohort_members.sql", "cohort_members"),
+    migration!(7, "0007_session_hours.sql", "session_hours"),
 ];
 
 impl Migration {
@@ -38,16 +41,14 @@ impl Migration {
         format!("{hash:016x}")
     }
 
-    /// The statement without its leading comment lines.
-    pub fn statement(&self) -> String {
-        self.sql
-            .lines()
-            .filter(|line| !line.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .trim_end_matches(';')
-            .to_string()
+    /// The statements, without comment lines, in order.
+    pub fn statements(&self) -> Vec<String> {
+        let text: Vec<&str> = self.sql.lines().filter(|line| !line.trim_start().starts_with("--")).collect();
+        text.join("\n")
+            .split(";\n")
+            .map(|statement| statement.trim().trim_end_matches(';').trim().to_string())
+            .filter(|statement| !statement.is_empty())
+            .collect()
     }
 }
 
@@ -72,11 +73,17 @@ mod tests {
     }
 
     #[test]
-    fn every_migration_is_one_idempotent_statement() {
+    fn every_statement_is_whole_and_every_migration_idempotent() {
         for m in MIGRATIONS {
-            let statement = m.statement();
-            assert!(!statement.contains(';'), "{} holds several statements", m.name);
-            assert!(statement.contains("IF NOT EXISTS"), "{} is not idempotent", m.name);
+            let statements = m.statements();
+            assert!(!statements.is_empty(), "{} is empty", m.name);
+            for statement in &statements {
+                assert!(!statement.contains(';'), "{}: a `;` not at a line end in {statement}", m.name);
+            }
+            assert!(statements[0].contains("IF NOT EXISTS"), "{} is not idempotent", m.name);
         }
+        let sessions = MIGRATIONS.iter().find(|m| m.name == "session_hours").unwrap().statements();
+        let heads: Vec<&str> = sessions.iter().map(|s| s.split_whitespace().next().unwrap()).collect();
+        assert_eq!(heads, ["CREATE", "TRUNCATE", "INSERT", "CREATE"], "{sessions:?}");
     }
 }

@@ -22,12 +22,18 @@ const LEDGER: &str = "CREATE TABLE IF NOT EXISTS numu_migrations \
     (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) \
     ENGINE = MergeTree ORDER BY version";
 
-/// The statements that apply `statement` on this warehouse: itself, or on a cluster its
-/// generated `ON CLUSTER` variant.
-fn variant(warehouse: &Warehouse, statement: &str) -> Result<Vec<String>> {
+/// The statements that apply `statements` on this warehouse: themselves, or on a cluster
+/// their generated `ON CLUSTER` variants.
+fn variant(warehouse: &Warehouse, statements: &[String]) -> Result<Vec<String>> {
     match warehouse.engine.cluster() {
-        Some(layout) => crate::cluster::statements(statement, layout),
-        None => Ok(vec![statement.to_string()]),
+        Some(layout) => {
+            let mut out = Vec::new();
+            for statement in statements {
+                out.extend(crate::cluster::statements(statement, layout)?);
+            }
+            Ok(out)
+        }
+        None => Ok(statements.to_vec()),
     }
 }
 
@@ -42,7 +48,7 @@ async fn ensure_ledger(warehouse: &Warehouse) -> Result<()> {
             return Ok(());
         }
     }
-    for statement in variant(warehouse, LEDGER)? {
+    for statement in variant(warehouse, &[LEDGER.to_string()])? {
         warehouse.execute(&Sql::new(statement)).await?;
     }
     Ok(())
@@ -96,7 +102,7 @@ pub(crate) async fn apply(warehouse: &Warehouse) -> Result<MigrationReport> {
             name: migration.name.to_string(),
             message: e.to_string(),
         };
-        for statement in variant(warehouse, &migration.statement()).map_err(failed)? {
+        for statement in variant(warehouse, &migration.statements()).map_err(failed)? {
             warehouse.execute(&Sql::new(statement)).await.map_err(failed)?;
         }
         warehouse.insert("numu_migrations", ledger_row(migration)?).await?;
