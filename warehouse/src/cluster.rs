@@ -10,7 +10,12 @@
 //!   host of every shard (small tables that each shard must see whole; see [`placement`]).
 //!
 //! `ALTER TABLE` is sent `ON CLUSTER` to the local table and, for column changes, to the
-//! Distributed table too. Other statement kinds are refused with a clear error rather than
+//! Distributed table too. `TRUNCATE TABLE` is sent `ON CLUSTER` to the local table (where the
+//! rows are). `INSERT INTO … SELECT` (a backfill) runs once, through the Distributed table,
+//! not `ON CLUSTER` (see [`insert_select`]). `CREATE MATERIALIZED VIEW … TO target AS SELECT
+//! … FROM source` is created `ON CLUSTER` between the local tables, so on every node it fires
+//! on the inserts that land there (see [`materialized_view`]). Other statement kinds, and
+//! views whose query cannot be rewritten safely, are refused with a clear error rather than
 //! guessed at.
 
 use crate::error::{Result, WarehouseError};
@@ -69,6 +74,13 @@ pub const PERSON_SHARDING_KEY: &str = "cityHash64(project_id, distinct_id)";
 /// subqueries of sharded queries, which must find them locally) and the migrations ledger
 /// are on every node (see [`EVENTS_SHARDING_KEY`]); tables without a person dimension are
 /// spread evenly.
+///
+/// `session_hours` (filled by a materialized view on `events`) has no top-level `distinct_id`
+/// column, so it is spread evenly too, and that is all it needs: its view runs on every node
+/// and writes each insert's rows into that node's local table, so the sharding key only
+/// routes the migration's one-off backfill, and queries merge the rows of one key from
+/// different shards through the Distributed table with the same functions that merge them
+/// within a shard (its columns are `SimpleAggregateFunction`s).
 pub fn placement(table: &str, columns: &str) -> Placement {
     match table {
         "events" => Placement::Sharded(EVENTS_SHARDING_KEY),
@@ -93,14 +105,18 @@ pub fn create_database(layout: &ClusterLayout) -> String {
 /// The cluster statements for one migration statement (as written for a single server).
 pub fn statements(statement: &str, layout: &ClusterLayout) -> Result<Vec<String>> {
     let text = statement.trim().trim_end_matches(';').trim();
-    let words: Vec<String> = text.split_whitespace().take(5).map(str::to_ascii_uppercase).collect();
+    let words: Vec<String> = text.split_whitespace().take(6).map(str::to_ascii_uppercase).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
-        ["CREATE", "TABLE", "IF", "NOT", "EXISTS"] => create_table(text, layout),
+        ["CREATE", "TABLE", "IF", "NOT", "EXISTS", ..] => create_table(text, layout),
         ["ALTER", "TABLE", ..] => alter_table(text, layout),
+        ["TRUNCATE", "TABLE", ..] => truncate_table(text, layout),
+        ["INSERT", "INTO", ..] => insert_select(text, layout),
+        ["CREATE", "MATERIALIZED", "VIEW", "IF", "NOT", "EXISTS"] => materialized_view(text, layout),
         _ => Err(unsupported(
             text,
-            "only CREATE TABLE IF NOT EXISTS and ALTER TABLE are generated for clusters",
+            "only CREATE TABLE IF NOT EXISTS, ALTER TABLE, TRUNCATE TABLE, INSERT INTO … SELECT and \
+             CREATE MATERIALIZED VIEW IF NOT EXISTS … TO are generated for clusters",
         )),
     }
 }
@@ -216,6 +232,192 @@ fn alter_table(text: &str, layout: &ClusterLayout) -> Result<Vec<String>> {
     }
 }
 
+/// The table a statement names where its rows are: the local table of a sharded table, the
+/// table itself for one on every node. By name only, like `ALTER` (only the placement kind
+/// matters here, and that depends on the name alone).
+fn table_with_rows(name: &Ident) -> Result<Ident> {
+    match placement(name.as_str(), "") {
+        Placement::Everywhere => Ok(name.clone()),
+        Placement::Sharded(_) => local_name(name),
+    }
+}
+
+/// A plain table name (not `db.table`, not a table function) and the text after it.
+fn take_table<'a>(text: &'a str, statement: &str, what: &str) -> Result<(Ident, &'a str)> {
+    let bad = || unsupported(statement, &format!("the {what} must be a plain identifier"));
+    let (name, rest) = take_ident(text).ok_or_else(bad)?;
+    if rest.starts_with(['.', '(']) {
+        return Err(bad());
+    }
+    Ok((name, rest))
+}
+
+/// `TRUNCATE TABLE [IF EXISTS] name …` → `TRUNCATE TABLE [IF EXISTS] db.<table with the rows>
+/// ON CLUSTER c …`: the local tables hold the rows (a Distributed table holds none).
+fn truncate_table(text: &str, layout: &ClusterLayout) -> Result<Vec<String>> {
+    let after_table = skip_words(text, 2).ok_or_else(|| unsupported(text, "no table name"))?;
+    let (if_exists, after) = if upper_words(after_table, 2) == ["IF", "EXISTS"] {
+        (" IF EXISTS", skip_words(after_table, 2).ok_or_else(|| unsupported(text, "no table name"))?)
+    } else {
+        ("", after_table)
+    };
+    let (name, rest) = take_table(after, text, "table name")?;
+    let table = table_with_rows(&name)?;
+    let rest = rest.trim();
+    let rest = if rest.is_empty() { String::new() } else { format!(" {rest}") };
+    let (db, cluster) = (&layout.database, &layout.cluster);
+    Ok(vec![format!("TRUNCATE TABLE{if_exists} {db}.{table} ON CLUSTER {cluster}{rest}")])
+}
+
+/// `INSERT INTO name [(columns)] SELECT …` → the same statement, run once, with the target
+/// qualified `db.name` and `insert_distributed_sync = 1`.
+///
+/// Not `ON CLUSTER`: that would run the whole `INSERT … SELECT` on every node, each reading
+/// all rows through the Distributed tables and writing them again, so the target would get
+/// every row once per node. Run once, the insert goes into the Distributed table under the
+/// original name (or, for a table on every node, one replica that replicates it), which
+/// routes each row to its shard by the sharding key; the tables the `SELECT` reads resolve
+/// to the Distributed tables of the connection's database, which see every shard, as a
+/// one-off backfill should. `insert_distributed_sync = 1` makes the statement return only
+/// once the shards hold the rows, as the collector's inserts do: otherwise the migration
+/// would be recorded while the rows still wait in the node's queue, and a rerun after an
+/// interruption could truncate the target before rows of the first run arrive.
+fn insert_select(text: &str, layout: &ClusterLayout) -> Result<Vec<String>> {
+    let after_into = skip_words(text, 2).ok_or_else(|| unsupported(text, "no table name"))?;
+    let (name, rest) = take_table(after_into, text, "target table")?;
+    let rest = rest.trim_start();
+    let (columns, query) = if rest.starts_with('(') {
+        let close = matching_paren(rest, 0)
+            .ok_or_else(|| unsupported(text, "unbalanced parentheses in the column list"))?;
+        (format!(" {}", &rest[..=close]), rest[close + 1..].trim_start())
+    } else {
+        (String::new(), rest)
+    };
+    if !matches!(upper_words(query, 1).as_slice(), [w] if w == "SELECT" || w == "WITH") {
+        return Err(unsupported(text, "only INSERT INTO … SELECT is generated for clusters"));
+    }
+    let db = &layout.database;
+    Ok(vec![format!("INSERT INTO {db}.{name}{columns} SETTINGS insert_distributed_sync = 1 {query}")])
+}
+
+/// `CREATE MATERIALIZED VIEW IF NOT EXISTS name TO target AS SELECT … FROM source …` →
+/// `CREATE MATERIALIZED VIEW IF NOT EXISTS db.name ON CLUSTER c TO db.<target with the rows>
+/// AS SELECT … FROM db.<source with the rows> …`.
+///
+/// A materialized view fires on the inserts into its source table on the node where they
+/// are written, and inserts through a Distributed table are written into the shards' local
+/// tables: so on every node the view reads the local source table and writes into the local
+/// target table (tables on every node are used as they are). Replicas fetch the target's
+/// rows like any other replicated insert; the view does not fire again on them.
+///
+/// Only the `SELECT`'s single top-level `FROM <table>` is rewritten, so views with joins or
+/// subqueries (which name other tables) are refused, as are views without `TO` (their inner
+/// table has no cluster variant). Tables named elsewhere in the query (`IN table`,
+/// `dictGet`, `joinGet`) are not rewritten.
+fn materialized_view(text: &str, layout: &ClusterLayout) -> Result<Vec<String>> {
+    let bad = |why: &str| unsupported(text, why);
+    let after_exists = skip_words(text, 6).ok_or_else(|| bad("no view name"))?;
+    let (name, rest) = take_table(after_exists, text, "view name")?;
+    if upper_words(rest, 1) != ["TO"] {
+        return Err(bad(
+            "a view without TO keeps its rows in an inner table, which has no cluster variant; \
+             name a target table with TO",
+        ));
+    }
+    let after_to = skip_words(rest, 1).ok_or_else(|| bad("no target table after TO"))?;
+    let (target, rest) = take_table(after_to, text, "target table")?;
+    if upper_words(rest, 1) != ["AS"] {
+        return Err(bad("expected AS SELECT right after the target table"));
+    }
+    let query = skip_words(rest, 1).ok_or_else(|| bad("no query after AS"))?;
+    let words = sql_words(query).ok_or_else(|| bad("unbalanced quotes or parentheses in the query"))?;
+    let is = |w: &SqlWord, keyword: &str| query[w.start..w.end].eq_ignore_ascii_case(keyword);
+    if !words.first().is_some_and(|w| w.start == 0 && is(w, "SELECT")) {
+        return Err(bad("the query must start with SELECT"));
+    }
+    if words.iter().filter(|w| is(w, "SELECT")).count() > 1 {
+        return Err(bad("subqueries and unions in a view's query are not rewritten for clusters"));
+    }
+    if words.iter().any(|w| is(w, "JOIN")) {
+        return Err(bad("joins in a view's query are not rewritten for clusters"));
+    }
+    let froms: Vec<&SqlWord> = words.iter().filter(|w| w.depth == 0 && is(w, "FROM")).collect();
+    let [from] = froms.as_slice() else {
+        return Err(bad("the view's query must have exactly one top-level FROM"));
+    };
+    let after_from = &query[from.end..];
+    let source_at = from.end + (after_from.len() - after_from.trim_start().len());
+    let (source, rest) = take_table(&query[source_at..], text, "table after FROM")?;
+    let (db, cluster) = (&layout.database, &layout.cluster);
+    let (target, source) = (table_with_rows(&target)?, table_with_rows(&source)?);
+    let select = &query[..source_at];
+    Ok(vec![format!(
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{name} ON CLUSTER {cluster} TO {db}.{target} \
+         AS {select}{db}.{source}{rest}"
+    )])
+}
+
+/// A word (keyword or unquoted identifier) of SQL text, outside quotes and comments, with
+/// its byte range and parenthesis depth.
+struct SqlWord {
+    start: usize,
+    end: usize,
+    depth: usize,
+}
+
+/// The words of `text` outside quoted text and comments; `None` if a quote, comment or
+/// parenthesis is left open (or closed without opening).
+fn sql_words(text: &str) -> Option<Vec<SqlWord>> {
+    let bytes = text.as_bytes();
+    let mut words = Vec::new();
+    let (mut depth, mut i) = (0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                loop {
+                    match *bytes.get(i)? {
+                        b'\\' => i += 2,
+                        c if c == q => break,
+                        _ => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                i = text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i = text[i + 2..].find("*/").map(|n| i + 2 + n + 2)?;
+            }
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                if !c.is_ascii_digit() {
+                    words.push(SqlWord { start, end: i, depth });
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    (depth == 0).then_some(words)
+}
+
+/// The first `n` whitespace-separated words of `text`, upper-cased.
+fn upper_words(text: &str, n: usize) -> Vec<String> {
+    text.split_whitespace().take(n).map(str::to_ascii_uppercase).collect()
+}
+
 /// The text after the first `n` whitespace-separated words.
 fn skip_words(text: &str, n: usize) -> Option<&str> {
     let mut rest = text.trim_start();
@@ -303,13 +505,15 @@ mod tests {
         ClusterLayout::new("numu_2x2", "numu").unwrap()
     }
 
-    fn migration(name: &str) -> String {
-        MIGRATIONS.iter().find(|m| m.name == name).unwrap().statement()
+    /// The cluster statements of every statement of one migration, in order.
+    fn migration(name: &str) -> Vec<String> {
+        let m = MIGRATIONS.iter().find(|m| m.name == name).unwrap();
+        m.statements().iter().flat_map(|s| statements(s, &layout()).unwrap()).collect()
     }
 
     #[test]
     fn events_become_a_replicated_local_table_and_a_distributed_table() {
-        let out = statements(&migration("events"), &layout()).unwrap();
+        let out = migration("events");
         assert_eq!(out.len(), 2, "{out:#?}");
         assert!(
             out[0].starts_with("CREATE TABLE IF NOT EXISTS `numu`.`events_local` ON CLUSTER `numu_2x2` (")
@@ -330,7 +534,7 @@ mod tests {
 
     #[test]
     fn replacing_engines_keep_their_arguments_after_the_replication_ones() {
-        let out = statements(&migration("person_mapping"), &layout()).unwrap();
+        let out = migration("person_mapping");
         assert_eq!(out.len(), 1, "person_distinct_ids lives on every node: {out:#?}");
         assert!(out[0].contains(
             "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{shard}-{replica}', version)"
@@ -342,13 +546,21 @@ mod tests {
     #[test]
     fn every_migration_and_the_ledger_have_a_cluster_variant() {
         for m in MIGRATIONS {
-            let out = statements(&m.statement(), &layout()).unwrap();
-            assert!(out.iter().all(|s| s.contains(" ON CLUSTER `numu_2x2`")), "{}", m.name);
+            for statement in m.statements() {
+                let out = statements(&statement, &layout()).unwrap();
+                // A backfill runs once, through the Distributed table; everything else ON CLUSTER.
+                let once = statement.starts_with("INSERT INTO ");
+                assert!(out.iter().all(|s| s.contains(" ON CLUSTER `numu_2x2`") != once), "{}", m.name);
+            }
         }
         let placements: Vec<Placement> =
             ["events", "identity_links", "person_distinct_ids", "person_property_updates", "dead_letters"]
                 .iter()
                 .map(|t| placement(t, ""))
+                .chain([
+                    placement("cohort_members", ""),
+                    placement("session_hours", &session_hours_columns()),
+                ])
                 .collect();
         assert_eq!(
             placements,
@@ -358,8 +570,18 @@ mod tests {
                 Placement::Everywhere,
                 Placement::Sharded(PERSON_SHARDING_KEY),
                 Placement::Sharded("rand()"),
+                Placement::Everywhere,
+                Placement::Sharded("rand()"),
             ]
         );
+    }
+
+    /// The real column list: its `distinct_id` is inside the `first` tuple, not a column.
+    fn session_hours_columns() -> String {
+        let create = &MIGRATIONS.iter().find(|m| m.name == "session_hours").unwrap().statements()[0];
+        let columns = parse_create(create).unwrap().columns;
+        assert!(columns.contains("distinct_id String"));
+        columns.to_string()
     }
 
     #[test]
@@ -386,7 +608,11 @@ mod tests {
     #[test]
     fn unsupported_statements_are_refused_clearly() {
         for sql in [
-            "CREATE MATERIALIZED VIEW IF NOT EXISTS mv TO t AS SELECT 1",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS mv ENGINE = MergeTree ORDER BY a AS SELECT a FROM t",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS mv AS SELECT a FROM t",
+            "CREATE MATERIALIZED VIEW mv TO t AS SELECT a FROM events",
+            "CREATE VIEW IF NOT EXISTS v AS SELECT a FROM events",
+            "DROP TABLE IF EXISTS t",
             "CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = Memory",
             "CREATE TABLE IF NOT EXISTS t (a UInt8) ENGINE = ReplicatedMergeTree ORDER BY a",
             "CREATE TABLE IF NOT EXISTS `a-b` (a UInt8) ENGINE = MergeTree ORDER BY a",
@@ -394,6 +620,148 @@ mod tests {
             let err = statements(sql, &layout()).unwrap_err().to_string();
             assert!(err.contains("cluster variant"), "{sql}: {err}");
         }
+    }
+
+    #[test]
+    fn truncate_empties_the_tables_that_hold_the_rows() {
+        assert_eq!(
+            statements("TRUNCATE TABLE session_hours", &layout()).unwrap(),
+            vec!["TRUNCATE TABLE `numu`.`session_hours_local` ON CLUSTER `numu_2x2`"]
+        );
+        assert_eq!(
+            statements("truncate table IF EXISTS identity_links;", &layout()).unwrap(),
+            vec!["TRUNCATE TABLE IF EXISTS `numu`.`identity_links` ON CLUSTER `numu_2x2`"]
+        );
+        for sql in ["TRUNCATE TABLE numu.session_hours", "TRUNCATE TABLE", "TRUNCATE TABLE IF EXISTS"] {
+            let err = statements(sql, &layout()).unwrap_err().to_string();
+            assert!(err.contains("cluster variant"), "{sql}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_backfill_runs_once_into_the_distributed_table() {
+        assert_eq!(
+            statements(
+                "INSERT INTO session_hours SELECT project_id, count() FROM events WHERE session_id != '' \
+                 GROUP BY project_id",
+                &layout()
+            )
+            .unwrap(),
+            vec![
+                "INSERT INTO `numu`.`session_hours` SETTINGS insert_distributed_sync = 1 SELECT project_id, \
+                 count() FROM events WHERE session_id != '' GROUP BY project_id"
+            ]
+        );
+        assert_eq!(
+            statements("INSERT INTO cohort_members (project_id, cohort_id) SELECT 1, 2", &layout()).unwrap(),
+            vec![
+                "INSERT INTO `numu`.`cohort_members` (project_id, cohort_id) \
+                 SETTINGS insert_distributed_sync = 1 SELECT 1, 2"
+            ]
+        );
+        for sql in [
+            "INSERT INTO session_hours VALUES (1)",
+            "INSERT INTO session_hours FORMAT JSONEachRow",
+            "INSERT INTO numu.session_hours SELECT 1",
+            "INSERT INTO FUNCTION remote('h', numu.t) SELECT 1",
+        ] {
+            let err = statements(sql, &layout()).unwrap_err().to_string();
+            assert!(err.contains("cluster variant"), "{sql}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_view_reads_and_writes_the_local_tables_of_each_node() {
+        let sql = "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO session_hours AS \
+                   SELECT project_id, trim(BOTH ' ' FROM path) AS events, 'FROM x' AS s \
+                   FROM events WHERE event = '$pageview' GROUP BY project_id";
+        assert_eq!(
+            statements(sql, &layout()).unwrap(),
+            vec![
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS `numu`.`v` ON CLUSTER `numu_2x2` \
+                 TO `numu`.`session_hours_local` AS \
+                 SELECT project_id, trim(BOTH ' ' FROM path) AS events, 'FROM x' AS s \
+                 FROM `numu`.`events_local` WHERE event = '$pageview' GROUP BY project_id"
+            ]
+        );
+        // Tables on every node are used as they are.
+        assert_eq!(
+            statements(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO cohort_members AS SELECT a FROM identity_links",
+                &layout()
+            )
+            .unwrap(),
+            vec![
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS `numu`.`v` ON CLUSTER `numu_2x2` \
+                 TO `numu`.`cohort_members` AS SELECT a FROM `numu`.`identity_links`"
+            ]
+        );
+    }
+
+    #[test]
+    fn views_that_cannot_be_rewritten_safely_are_refused() {
+        let head = "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO session_hours AS ";
+        for query in [
+            "SELECT a FROM events JOIN identity_links USING (distinct_id)",
+            "SELECT a FROM events ARRAY JOIN xs AS x",
+            "SELECT a FROM (SELECT a FROM events)",
+            "SELECT a FROM events WHERE distinct_id IN (SELECT distinct_id FROM identity_links)",
+            "SELECT a FROM events UNION ALL SELECT a FROM dead_letters",
+            "WITH 1 AS x SELECT a FROM events",
+            "SELECT 1",
+            "SELECT a FROM numu.events",
+            "SELECT a FROM numbers(10)",
+            "SELECT a FROM events WHERE b = 'unclosed",
+            "SELECT a FROM events WHERE (b",
+        ] {
+            let err = statements(&format!("{head}{query}"), &layout()).unwrap_err().to_string();
+            assert!(err.contains("cluster variant"), "{query}: {err}");
+        }
+        for sql in [
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO numu.session_hours AS SELECT a FROM events",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO session_hours (a UInt8) AS SELECT a FROM events",
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO session_hours POPULATE AS SELECT a FROM events",
+        ] {
+            let err = statements(sql, &layout()).unwrap_err().to_string();
+            assert!(err.contains("cluster variant"), "{sql}: {err}");
+        }
+    }
+
+    /// The session_hours migration: the table, emptied on every shard, backfilled once through
+    /// the Distributed table, then a view between the local tables; the queries themselves
+    /// are unchanged apart from the names.
+    #[test]
+    fn session_hours_migration_on_a_cluster() {
+        let source = MIGRATIONS.iter().find(|m| m.name == "session_hours").unwrap().statements();
+        let out = migration("session_hours");
+        assert_eq!(out.len(), 5, "{out:#?}");
+        assert!(out[0]
+            .starts_with("CREATE TABLE IF NOT EXISTS `numu`.`session_hours_local` ON CLUSTER `numu_2x2` ("));
+        assert!(out[0].contains("ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/{shard}/"));
+        assert_eq!(
+            out[1],
+            "CREATE TABLE IF NOT EXISTS `numu`.`session_hours` ON CLUSTER `numu_2x2` AS \
+             `numu`.`session_hours_local` \
+             ENGINE = Distributed(`numu_2x2`, `numu`, `session_hours_local`, rand())"
+        );
+        assert_eq!(out[2], "TRUNCATE TABLE `numu`.`session_hours_local` ON CLUSTER `numu_2x2`");
+        assert_eq!(
+            out[3],
+            source[2].replacen(
+                "INSERT INTO session_hours\n",
+                "INSERT INTO `numu`.`session_hours` SETTINGS insert_distributed_sync = 1 ",
+                1
+            )
+        );
+        let view = source[3]
+            .replacen(
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS session_hours_view TO session_hours AS\n",
+                "CREATE MATERIALIZED VIEW IF NOT EXISTS `numu`.`session_hours_view` ON CLUSTER `numu_2x2` \
+                 TO `numu`.`session_hours_local` AS ",
+                1,
+            )
+            .replacen("\nFROM events\n", "\nFROM `numu`.`events_local`\n", 1);
+        assert_eq!(out[4], view);
     }
 
     #[test]
@@ -412,7 +780,9 @@ mod tests {
         let hosts = [("01", "ch-1a"), ("01", "ch-1b"), ("02", "ch-2a"), ("02", "ch-2b")];
         let mut out: Vec<String> = Vec::new();
         for m in MIGRATIONS {
-            out.extend(statements(&m.statement(), &layout()).unwrap());
+            for statement in m.statements() {
+                out.extend(statements(&statement, &layout()).unwrap());
+            }
         }
         for statement in out.iter().filter(|s| s.contains("Replicated")) {
             let table = statement.split('`').nth(3).unwrap();

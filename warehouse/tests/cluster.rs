@@ -1,7 +1,8 @@
-//! Cluster mode's generated DDL is valid ClickHouse SQL: every `ON CLUSTER` statement for
-//! the two-shard, two-replica example cluster of docs/remote.md parses, and round-trips,
-//! through the embedded engine's `formatQuery` (the statement bound as a parameter); and
-//! `migrate` on a cluster applies exactly those statements, in order.
+//! Cluster mode's generated statements are valid ClickHouse SQL: every statement for the
+//! two-shard, two-replica example cluster of docs/remote.md (the `ON CLUSTER` DDL, and the
+//! backfills that run once) parses, and round-trips, through the embedded engine's
+//! `formatQuery` (the statement bound as a parameter); and `migrate` on a cluster applies
+//! exactly those statements, in order.
 
 use numu_schemas::MIGRATIONS;
 use numu_warehouse::cluster::{self, ClusterLayout};
@@ -20,9 +21,15 @@ fn every_statement() -> Vec<String> {
                   applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = MergeTree ORDER BY version";
     all.extend(cluster::statements(ledger, &layout).unwrap());
     for migration in MIGRATIONS {
-        all.extend(cluster::statements(&migration.statement(), &layout).unwrap());
+        all.extend(variant(migration));
     }
     all
+}
+
+/// The cluster statements of one migration, in order.
+fn variant(migration: &numu_schemas::Migration) -> Vec<String> {
+    let statements = migration.statements();
+    statements.iter().flat_map(|s| cluster::statements(s, &example()).unwrap()).collect()
 }
 
 async fn format(warehouse: &Warehouse, statement: &str) -> String {
@@ -35,11 +42,18 @@ async fn format(warehouse: &Warehouse, statement: &str) -> String {
 async fn every_on_cluster_statement_round_trips_through_format_query() {
     let warehouse = migrated_warehouse("cluster").await.expect("embedded warehouse (run `make setup` first)");
     let statements = every_statement();
-    // Database, ledger, events (local + Distributed), 3 everywhere tables, 2 sharded ones.
-    assert_eq!(statements.len(), 1 + 1 + 2 + 1 + 1 + 1 + 2 + 2, "{statements:#?}");
+    // Database, ledger, events (local + Distributed), 3 everywhere tables, 2 sharded ones,
+    // session_hours (local + Distributed, truncate, backfill, view).
+    assert_eq!(statements.len(), 1 + 1 + 2 + 1 + 1 + 1 + 2 + 2 + 5, "{statements:#?}");
     for statement in &statements {
         let formatted = format(&warehouse, statement).await;
-        assert!(formatted.contains("ON CLUSTER numu_2x2"), "{formatted}");
+        // The backfill runs once, through the Distributed table; all else on every node.
+        let once = statement.starts_with("INSERT INTO ");
+        assert_eq!(formatted.contains("ON CLUSTER numu_2x2"), !once, "{formatted}");
+        if once {
+            // ... and returns only once the shards hold the rows.
+            assert!(formatted.contains("SETTINGS insert_distributed_sync = 1"), "{formatted}");
+        }
         // Formatting the formatted text changes nothing: the engine read what we meant.
         assert_eq!(format(&warehouse, &formatted).await, formatted);
         if statement.contains("Replicated") {
@@ -47,7 +61,13 @@ async fn every_on_cluster_statement_round_trips_through_format_query() {
         }
     }
     let distributed: Vec<&String> = statements.iter().filter(|s| s.contains("Distributed(")).collect();
-    assert_eq!(distributed.len(), 3, "events, person_property_updates, dead_letters");
+    assert_eq!(distributed.len(), 4, "events, person_property_updates, dead_letters, session_hours");
+    let kinds: Vec<&str> =
+        statements[statements.len() - 3..].iter().map(|s| s.split_whitespace().next().unwrap()).collect();
+    assert_eq!(kinds, ["TRUNCATE", "INSERT", "CREATE"]);
+    let view = statements.last().unwrap();
+    assert!(view.contains("TO `numu`.`session_hours_local` AS"), "{view}");
+    assert!(view.contains("FROM `numu`.`events_local`"), "{view}");
     // A broken statement is caught by the same check.
     let bad = warehouse
         .query_all(&Sql::new("SELECT formatQuery(").bind("CREATE TABLE x ON CLUSTER").push(")"))
@@ -130,7 +150,7 @@ async fn migrate_applies_the_cluster_variant_in_order_on_a_cluster() {
     // After each migration's statements, its ledger row.
     let mut at = 2;
     for migration in MIGRATIONS {
-        at += cluster::statements(&migration.statement(), &example()).unwrap().len();
+        at += variant(migration).len();
         expected.insert(at, "insert into numu_migrations".into());
         at += 1;
     }
