@@ -1,11 +1,10 @@
 -- One row per person with the events of a funnel: for every event that matches a step or an
 -- exclusion, its time (epoch ms), the bitmask of what it matches (bit i = step i, bit 20 + j =
--- exclusion j) and its breakdown value. The fold orders and walks them.
+-- exclusion j) and, with a breakdown, its value. The fold orders and walks them.
 SELECT
     person,
     groupArray(ts) AS times,
-    groupArray(mask) AS masks,
-    groupArray(bd) AS values
+    groupArray(mask) AS masks{{values}}
 FROM
 (
     SELECT

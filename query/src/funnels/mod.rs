@@ -4,7 +4,9 @@
 //! time, persons at a step).
 //!
 //! [`plan`] checks the question and builds one statement returning, per person, the events
-//! that match any step or exclusion (time, bitmask of matched steps, breakdown value);
+//! that match any step or exclusion (time, bitmask of matched steps, breakdown value) — when
+//! no filter or breakdown needs the person, it reads only the events the steps name before
+//! joining the identity mapping;
 //! [`FunnelFolder`] folds those rows batch by batch (`walk` decides each person's best
 //! attempt, `views` aggregates). No IO here.
 
@@ -16,11 +18,12 @@ use numu_warehouse::Sql;
 
 use crate::error::QueryError;
 use crate::filter::{self, Condition};
+use crate::identity;
 use crate::limits::Limits;
 use crate::property::{Needs, Property};
 use crate::range::{Window, Zone};
 use crate::source::Source;
-use crate::template::fill;
+use crate::template::{fill, value};
 
 pub use types::*;
 pub use views::{FunnelFolder, TimeBin};
@@ -103,7 +106,14 @@ pub fn plan(
     // Attempts start inside the range; their later steps may run past its end.
     let read = Window { to_ms: window.to_ms.saturating_add(window_ms.max_ms()), ..window };
     let source = Source::new(project, read, query.include_bots);
-    let statement = statement(&source, needs, &global, &mask, breakdown);
+    let mut names: Vec<&str> = steps.iter().map(|s| s.event.as_str()).collect();
+    names.extend(query.exclusions.iter().map(|e| e.event.as_str()));
+    let parts = Parts { mask: mask_sql(&mask), breakdown, with_values: query.breakdown.is_some() };
+    let statement = if needs == Needs::default() {
+        fast_statement(&source, &names, &global, parts)
+    } else {
+        statement(&source, needs, &global, parts)
+    };
     let spec = walk::Spec {
         steps: steps.len(),
         optional: steps.iter().map(|s| s.optional).collect(),
@@ -115,25 +125,73 @@ pub fn plan(
     Ok(FunnelPlan { statement, spec, query: query.clone(), window, buckets })
 }
 
-fn statement(
-    source: &Source,
-    needs: Needs,
-    global: &Condition,
-    mask: &[(usize, Sql)],
+/// What every funnel statement selects per event: the step bitmask, the breakdown value, and
+/// whether the rows carry the values (only a breakdown reads them).
+struct Parts {
+    mask: Sql,
     breakdown: Sql,
-) -> Sql {
-    let mask_sql = Sql::new("").join(
+    with_values: bool,
+}
+
+impl Parts {
+    fn slots(self) -> [(&'static str, Sql); 3] {
+        let values = if self.with_values { ",\n    groupArray(bd) AS values" } else { "" };
+        [("mask", self.mask), ("breakdown", self.breakdown), ("values", Sql::new(values))]
+    }
+}
+
+/// `bit * (condition) + …` over every step and exclusion.
+fn mask_sql(mask: &[(usize, Sql)]) -> Sql {
+    Sql::new("").join(
         mask.iter()
             .map(|(bit, c)| Sql::new(format!("({}::UInt64 * (", 1u64 << bit)).append(c.clone()).push("))")),
         " + ",
-    );
+    )
+}
+
+/// The general statement: every event of the range with its person (and the joins `needs`
+/// asks for), then the ones matching a step or an exclusion.
+fn statement(source: &Source, needs: Needs, global: &Condition, parts: Parts) -> Sql {
+    let [mask, breakdown, values] = parts.slots();
     fill(
         include_str!("../../sql/funnel_persons.sql"),
+        &[mask, breakdown, values, ("from", source.from(needs)), ("conditions", global.sql.clone())],
+    )
+}
+
+/// The statement when nothing needs a person, a session or person properties before the
+/// events are chosen: only the events named by a step or an exclusion are read (the primary
+/// key prunes by event name), and only they are joined to the identity mapping.
+fn fast_statement(source: &Source, names: &[&str], global: &Condition, parts: Parts) -> Sql {
+    let mut unique: Vec<&str> = Vec::new();
+    for name in names {
+        if !unique.contains(name) {
+            unique.push(name);
+        }
+    }
+    let mut conditions =
+        Sql::new("e.event IN (").join(unique.iter().map(|name| value(*name)), ", ").push(")");
+    if let Some(window) = &source.window {
+        conditions = conditions
+            .push(" AND e.timestamp >= ")
+            .bind(window.from_sql())
+            .push(" AND e.timestamp < ")
+            .bind(window.to_sql());
+    }
+    if !source.include_bots {
+        conditions = conditions.push(" AND NOT e.is_bot");
+    }
+    let [mask, breakdown, values] = parts.slots();
+    fill(
+        include_str!("../../sql/funnel_steps.sql"),
         &[
-            ("mask", mask_sql),
-            ("breakdown", breakdown),
-            ("from", source.from(needs)),
+            mask,
+            breakdown,
+            values,
+            ("project", value(source.project)),
+            ("window", conditions),
             ("conditions", global.sql.clone()),
+            ("mapping", identity::mapping_sql(source.project)),
         ],
     )
 }
@@ -208,5 +266,32 @@ mod tests {
         let jan31 = chrono::DateTime::parse_from_rfc3339("2024-01-31T12:00:00Z").unwrap().timestamp_millis();
         let feb29 = chrono::DateTime::parse_from_rfc3339("2024-02-29T12:00:00Z").unwrap().timestamp_millis();
         assert_eq!(plan.spec.window.deadline(jan31), feb29);
+    }
+
+    #[test]
+    fn only_the_steps_events_are_read_unless_a_filter_needs_the_person() {
+        let mut q = query(serde_json::json!({
+            "date_range": {"from": "2024-01-01", "to": "2024-01-31"},
+            "steps": [{"event": "a"}, {"event": "b", "filters": [{"property": "utm_source", "operator": "equals", "value": "x"}]}, {"event": "a"}]
+        }));
+        let (text, values) =
+            plan(&q, 7, 0, &Limits::default()).unwrap().statement().render(PlaceholderStyle::QuestionMark);
+        assert!(text.contains("WHERE e.project_id = ? AND e.event IN (?, ?) AND e.timestamp >= "), "{text}");
+        assert_eq!(
+            values.iter().filter(|v| **v == numu_warehouse::Value::UInt64(7)).count(),
+            2,
+            "events and mapping"
+        );
+        assert!(!text.contains("AS values"), "no breakdown, no values: {text}");
+        for filter in [
+            serde_json::json!({"property": "plan", "type": "person", "operator": "equals", "value": "pro"}),
+            serde_json::json!({"cohort": 3}),
+            serde_json::json!({"property": "$session_duration", "type": "session", "operator": "gt", "value": 5}),
+        ] {
+            q.filters = vec![serde_json::from_value(filter).unwrap()];
+            let text = plan(&q, 7, 0, &Limits::default()).unwrap().statement().to_string();
+            assert!(!text.contains("e.event IN ("), "{text}");
+            assert!(text.contains("AS person\nFROM events AS ev"), "every event gets its person: {text}");
+        }
     }
 }

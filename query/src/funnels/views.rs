@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{Array, RecordBatch};
+use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,6 +29,7 @@ pub struct TimeBin {
 /// What is kept of one person.
 #[derive(Clone, Debug, PartialEq)]
 struct Outcome {
+    /// Empty unless the view lists persons.
     person: String,
     reached: usize,
     start_ms: i64,
@@ -53,19 +54,27 @@ pub struct FunnelFolder {
     outcomes: Vec<Outcome>,
 }
 
-fn int_lists(batch: &RecordBatch, name: &str) -> Result<Vec<Vec<i64>>, QueryError> {
-    let column =
-        batch.column_by_name(name).ok_or_else(|| QueryError::Internal(format!("no column {name}")))?;
-    let to = DataType::List(std::sync::Arc::new(Field::new("item", DataType::Int64, true)));
-    let cast = arrow_cast::cast(column, &to).map_err(|e| QueryError::Internal(format!("{name}: {e}")))?;
-    let lists = cast.as_list::<i32>();
-    Ok((0..lists.len())
-        .map(|i| {
-            let values = lists.value(i);
-            let values = values.as_primitive::<Int64Type>();
-            (0..values.len()).map(|j| values.value(j)).collect()
-        })
-        .collect())
+/// A list column as lists of `Int64`: one slice of the flat values per row.
+struct IntLists {
+    values: Vec<i64>,
+    offsets: Vec<usize>,
+}
+
+impl IntLists {
+    fn read(batch: &RecordBatch, name: &str) -> Result<IntLists, QueryError> {
+        let column =
+            batch.column_by_name(name).ok_or_else(|| QueryError::Internal(format!("no column {name}")))?;
+        let to = DataType::List(std::sync::Arc::new(Field::new("item", DataType::Int64, true)));
+        let cast = arrow_cast::cast(column, &to).map_err(|e| QueryError::Internal(format!("{name}: {e}")))?;
+        let lists = cast.as_list::<i32>();
+        let values = lists.values().as_primitive::<Int64Type>().values().to_vec();
+        let offsets = lists.value_offsets().iter().map(|&o| o as usize).collect();
+        Ok(IntLists { values, offsets })
+    }
+
+    fn row(&self, i: usize) -> &[i64] {
+        &self.values[self.offsets[i]..self.offsets[i + 1]]
+    }
 }
 
 impl FunnelFolder {
@@ -82,21 +91,37 @@ impl FunnelFolder {
         }
     }
 
-    /// Folds one batch of the statement's rows.
+    /// Folds one batch of the statement's rows (`values` only with a breakdown).
     pub fn add(&mut self, batch: &RecordBatch) -> Result<(), QueryError> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
         let batches = std::slice::from_ref(batch);
-        let persons = table::strings(batches, "person")?;
-        let values = table::string_lists(batches, "values")?;
-        let (times, masks) = (int_lists(batch, "times")?, int_lists(batch, "masks")?);
-        for (((person, times), masks), values) in persons.into_iter().zip(times).zip(masks).zip(values) {
-            let raw: Vec<Event> =
-                times.iter().zip(&masks).map(|(&ts, &mask)| Event { ts, mask: mask as u64 }).collect();
+        // Only the persons view shows who they are.
+        let mut persons = match self.query.view {
+            FunnelView::Persons => table::strings(batches, "person")?,
+            _ => Vec::new(),
+        }
+        .into_iter();
+        let values = match self.query.breakdown {
+            Some(_) => table::string_lists(batches, "values")?,
+            None => Vec::new(),
+        };
+        let (times, masks) = (IntLists::read(batch, "times")?, IntLists::read(batch, "masks")?);
+        let (mut raw, mut events) = (Vec::new(), Vec::new());
+        for i in 0..batch.num_rows() {
+            raw.clear();
+            raw.extend(
+                times.row(i).iter().zip(masks.row(i)).map(|(&ts, &mask)| Event { ts, mask: mask as u64 }),
+            );
             let order = walk::order(&raw);
-            let events: Vec<Event> = order.iter().map(|&i| raw[i]).collect();
-            let values: Vec<&str> = order.iter().map(|&i| values.get(i).map_or("", String::as_str)).collect();
+            events.clear();
+            events.extend(order.iter().map(|&k| raw[k]));
+            let values: Vec<&str> = match values.get(i) {
+                Some(row) => order.iter().map(|&k| row.get(k).map_or("", String::as_str)).collect(),
+                None => Vec::new(),
+            };
+            let person = persons.next().unwrap_or_default();
             if let Some(outcome) = self.person(person, &events, &values) {
                 self.outcomes.push(outcome);
             }
@@ -105,8 +130,16 @@ impl FunnelFolder {
     }
 
     fn person(&self, person: String, events: &[Event], values: &[&str]) -> Option<Outcome> {
-        let attempts = walk::attempts(&self.spec, events);
-        let best = walk::best(&attempts)?;
+        // Only conversion over time needs every attempt.
+        let attempts = match self.query.view {
+            FunnelView::Trends => walk::attempts(&self.spec, events),
+            _ => Vec::new(),
+        };
+        let only = match self.query.view {
+            FunnelView::Trends => None,
+            _ => walk::best_only(&self.spec, events),
+        };
+        let best = only.as_ref().or_else(|| walk::best(&attempts))?;
         let last_step = self.spec.steps - 1;
         let value_at = |i: Option<usize>| i.map_or(String::new(), |i| values[i].to_string());
         let value = match &self.query.breakdown {
@@ -147,7 +180,10 @@ impl FunnelFolder {
 
     /// The answer of the asked view.
     pub fn finish(mut self) -> Result<FunnelAnswer, QueryError> {
-        self.outcomes.sort_by(|a, b| a.person.cmp(&b.person));
+        // Only the persons view depends on the order (a person has one row, so one outcome).
+        if self.query.view == FunnelView::Persons {
+            self.outcomes.sort_unstable_by(|a, b| a.person.cmp(&b.person));
+        }
         let mut answer = FunnelAnswer {
             view: self.query.view,
             mode: self.query.mode,
