@@ -4,9 +4,10 @@
 -- are asked for, `viewed` — per pageview its period digit and path); session filters keep
 -- whole sessions; then each kept session becomes facts (report TAB value, in the current
 -- period, amount) that one aggregation counts:
---   $visits          one per session, by its start (amount: pageviews)
---   $bounces         sessions with exactly one pageview; $page_visits: at least one
---   $duration        amount: the duration of the session in milliseconds (summed)
+--   $visits          one per session, by its start (amount: pageviews); its row also sums
+--                    the sessions' bounces (exactly one pageview), page visits (at least one)
+--                    and durations in milliseconds, carried as plain columns: no person to
+--                    count, so no fact rows of their own
 --   $timeseries      one per bucket the session has events in (amount: pageviews there); an
 --                    event counts in the period and bucket of its own time
 --   pages            one per path the session viewed, by the time of the view (amount: views)
@@ -15,7 +16,8 @@
 --                    that parameter
 -- A visitor is the person of the session. Persons are counted by their 128-bit SipHash,
 -- which is what uniqExact keeps of a string anyway: hashed once per session, not per fact.
--- Only `person_key` and `facts` reach the ARRAY JOIN, which copies every column it carries;
+-- Only `person_key`, `facts` and the three session numbers reach the ARRAY JOIN, which
+-- copies every column it carries;
 -- report and value travel as one string, the cheapest grouping key.
 -- Reports keep their top `limit` values by current visitors, then visits (pageviews for
 -- pages), then value; every `$` row is kept.
@@ -27,22 +29,27 @@ SELECT
     sumIf(tupleElement(fact, 3), tupleElement(fact, 2)) AS pageviews,
     uniqExactIf(person_key, NOT tupleElement(fact, 2)) AS previous_visitors,
     countIf(NOT tupleElement(fact, 2)) AS previous_visits,
-    sumIf(tupleElement(fact, 3), NOT tupleElement(fact, 2)) AS previous_pageviews
+    sumIf(tupleElement(fact, 3), NOT tupleElement(fact, 2)) AS previous_pageviews,
+    sumIf(session_bounce, tupleElement(fact, 2) AND tupleElement(fact, 1) = '$visits\t') AS bounces,
+    sumIf(session_page_visit, tupleElement(fact, 2) AND tupleElement(fact, 1) = '$visits\t') AS page_visits,
+    sumIf(session_duration_ms, tupleElement(fact, 2) AND tupleElement(fact, 1) = '$visits\t') AS duration_ms,
+    sumIf(session_bounce, NOT tupleElement(fact, 2) AND tupleElement(fact, 1) = '$visits\t') AS previous_bounces,
+    sumIf(session_page_visit, NOT tupleElement(fact, 2) AND tupleElement(fact, 1) = '$visits\t') AS previous_page_visits,
+    sumIf(session_duration_ms, NOT tupleElement(fact, 2) AND tupleElement(fact, 1) = '$visits\t') AS previous_duration_ms
 FROM
 (
     SELECT
         reinterpretAsUInt128(sipHash128(ss.person)) AS person_key,
         toUInt8(ss.started >= {{from}}) AS current,
         toUInt64(ss.pageviews) AS session_pageviews,
+        toUInt64(session_pageviews = 1) AS session_bounce,
+        toUInt64(session_pageviews > 0) AS session_page_visit,
+        toUInt64(ss.duration_ms) AS session_duration_ms,
         arrayConcat(
-            arrayFilter(f -> NOT (startsWith(tupleElement(f, 1), '$bounces\t') AND session_pageviews != 1)
-                            AND NOT ((startsWith(tupleElement(f, 1), '$page_visits\t') OR startsWith(tupleElement(f, 1), 'entry_pages\t')
+            arrayFilter(f -> NOT ((startsWith(tupleElement(f, 1), 'entry_pages\t')
                                      OR startsWith(tupleElement(f, 1), 'exit_pages\t')) AND session_pageviews = 0)
                             AND NOT (startsWith(tupleElement(f, 1), 'utm_') AND endsWith(tupleElement(f, 1), '\t')),
-                [('$visits\t', current, session_pageviews),
-                 ('$bounces\t', current, toUInt64(0)),
-                 ('$page_visits\t', current, toUInt64(0)),
-                 ('$duration\t', current, toUInt64(ss.duration_ms)){{session_facts}}]),
+                [('$visits\t', current, session_pageviews){{session_facts}}]),
             arrayMap(k -> (concat('$timeseries\t', {{bucket_label}}), toUInt8(k % 2), toUInt64(countEqual(ss.event_buckets, k * 2 + 1))),
                 arrayDistinct(arrayMap(b -> intDiv(b, 2), ss.event_buckets))){{page_facts}}
         ) AS facts

@@ -37,7 +37,12 @@ pub fn links_sql(project: u64) -> Sql {
 
 /// The current mapping (`distinct_id`, `person_id`, `version`) as a subquery or statement.
 pub fn mapping_sql(project: u64) -> Sql {
-    fill(include_str!("../sql/person_mapping.sql"), &[("project", value(project))])
+    mapping_sql_where(project, Sql::new("1"))
+}
+
+/// As [`mapping_sql`], of the ids where `condition` (a constant) holds.
+pub fn mapping_sql_where(project: u64, condition: Sql) -> Sql {
+    fill(include_str!("../sql/person_mapping.sql"), &[("project", value(project)), ("condition", condition)])
 }
 
 /// Person properties folded per person (`person`, `props`); only of `person` when given.

@@ -146,7 +146,7 @@ fn source(
 ) -> Result<Source, QueryError> {
     let zone = Zone::parse("timezone", tz.as_deref())?;
     let window = range.as_ref().map(|r| r.resolve(zone, now_ms, limits)).transpose()?;
-    Ok(Source { project, window, include_bots: bots, person: None })
+    Ok(Source { project, window, include_bots: bots, person: None, derived_sessions_only: false })
 }
 
 /// A checked person search.

@@ -64,7 +64,18 @@ impl Runner {
     }
 
     pub async fn web_at(&self, project: u64, query: &WebQuery, now_ms: i64) -> Result<WebAnswer, QueryError> {
-        let plan = web::plan(query, project, now_ms, &self.limits)?;
+        self.web_reading(project, query, now_ms, web::Read::Fastest).await
+    }
+
+    /// As [`Runner::web_at`], choosing where client sessions are read from.
+    pub async fn web_reading(
+        &self,
+        project: u64,
+        query: &WebQuery,
+        now_ms: i64,
+        read: web::Read,
+    ) -> Result<WebAnswer, QueryError> {
+        let plan = web::plan_reading(query, project, now_ms, &self.limits, read)?;
         self.sync_persons(project).await?;
         plan.fold(self.run_all(plan.statements()).await?)
     }

@@ -21,11 +21,16 @@ pub struct Source {
     /// Only this person's events (its id as an SQL expression); applied before sessions are
     /// derived, which is exact because sessions never span persons.
     pub person: Option<Sql>,
+    /// Only events without a client session id (whose sessions are derived): applied where
+    /// the events are read, so nothing else is read or sorted; and when the window has no
+    /// such event, neither the events nor the identity mapping are read at all (a constant
+    /// condition, checked once).
+    pub derived_sessions_only: bool,
 }
 
 impl Source {
     pub fn new(project: u64, window: Window, include_bots: bool) -> Source {
-        Source { project, window: Some(window), include_bots, person: None }
+        Source { project, window: Some(window), include_bots, person: None, derived_sessions_only: false }
     }
 
     /// The same events over another window.
@@ -45,7 +50,7 @@ impl Source {
             include_str!("../sql/events_source.sql"),
             &[
                 ("columns", event_columns()),
-                ("mapping", identity::mapping_sql(self.project)),
+                ("mapping", self.mapping()),
                 ("project", value(self.project)),
                 ("conditions", conditions),
             ],
@@ -77,7 +82,26 @@ impl Source {
         if !self.include_bots {
             conditions = conditions.push(" AND NOT ev.is_bot");
         }
+        if self.derived_sessions_only {
+            conditions = conditions.push(" AND ev.session_id = '' AND ").append(self.any_derived());
+        }
         conditions
+    }
+
+    /// The identity mapping; with `derived_sessions_only`, empty when there is nothing to map.
+    fn mapping(&self) -> Sql {
+        let condition = if self.derived_sessions_only { self.any_derived() } else { Sql::new("1") };
+        identity::mapping_sql_where(self.project, condition)
+    }
+
+    /// Whether the window has an event without a client session id, as a constant condition.
+    fn any_derived(&self) -> Sql {
+        let only = Source { derived_sessions_only: false, ..self.clone() };
+        Sql::new("(SELECT count() FROM events AS ev WHERE ev.project_id = ")
+            .bind(self.project)
+            .push(" AND ")
+            .append(only.window_conditions())
+            .push(" AND ev.session_id = '') > 0")
     }
 
     /// Events with `person` and `session`.
@@ -181,7 +205,7 @@ impl Source {
         }
         fill(
             include_str!("../sql/sessions_person.sql"),
-            &[("sessions", sessions), ("mapping", identity::mapping_sql(self.project))],
+            &[("sessions", sessions), ("mapping", self.mapping())],
         )
     }
 }

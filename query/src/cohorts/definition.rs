@@ -128,7 +128,13 @@ impl Builder<'_> {
             }),
             None => None,
         };
-        Ok(Source { project: self.project, window, include_bots: false, person: None })
+        Ok(Source {
+            project: self.project,
+            window,
+            include_bots: false,
+            person: None,
+            derived_sessions_only: false,
+        })
     }
 
     /// Every person with any (non-bot) event.

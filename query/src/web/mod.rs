@@ -27,6 +27,7 @@ use crate::range::{DateRange, Interval, Window, Zone};
 use crate::source::Source;
 use crate::table;
 
+mod hourly;
 mod statement;
 
 /// A web analytics question.
@@ -173,6 +174,26 @@ pub struct WebPlan {
 
 /// Checks `query` and builds its statement.
 pub fn plan(query: &WebQuery, project: u64, now_ms: i64, limits: &Limits) -> Result<WebPlan, QueryError> {
+    plan_reading(query, project, now_ms, limits, Read::Fastest)
+}
+
+/// Where client sessions come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// `session_hours` when it gives the same answer, else the events.
+    Fastest,
+    /// Always the events (to check the other way against).
+    Events,
+}
+
+/// As [`plan`], choosing where sessions are read from.
+pub fn plan_reading(
+    query: &WebQuery,
+    project: u64,
+    now_ms: i64,
+    limits: &Limits,
+    from: Read,
+) -> Result<WebPlan, QueryError> {
     Limits::at_most("filters", query.filters.len(), limits.max_filters, "filters")?;
     let zone = Zone::parse("timezone", query.timezone.as_deref())?;
     let window = query.date_range.resolve(zone, now_ms, limits)?;
@@ -184,18 +205,27 @@ pub fn plan(query: &WebQuery, project: u64, now_ms: i64, limits: &Limits) -> Res
     let read = if query.compare { Window { from_ms: window.previous().from_ms, ..window } } else { window };
     let source = Source::new(project, read, query.include_bots);
     let reports = query.reports.clone().unwrap_or_else(|| WebReport::ALL.to_vec());
-    let parts =
-        statement::Parts { source: &source, window: &window, interval: query.interval, reports: &reports };
+    let event_filters = query.filters.iter().any(|f| f.kind != crate::property::PropertyType::Session);
+    let hourly = from == Read::Fastest && !event_filters && hourly::hours_align(&read);
+    let parts = statement::Parts {
+        source: &source,
+        window: &window,
+        interval: query.interval,
+        reports: &reports,
+        hourly,
+    };
     let statement = parts.statement(&events, &sessions, rows);
     Ok(WebPlan { statement, window, buckets, previous_buckets })
 }
 
-/// One result row: a report's value with its counts in both periods.
+/// One result row: a report's value with its counts in both periods, and on the `$visits`
+/// row the sessions' bounces, page visits and summed durations (ms) of both periods.
 struct Fact {
     report: String,
     value: String,
     now: Counts,
     before: Counts,
+    sessions: [[f64; 3]; 2],
 }
 
 fn facts(batches: &[RecordBatch]) -> Result<Vec<Fact>, QueryError> {
@@ -206,6 +236,17 @@ fn facts(batches: &[RecordBatch]) -> Result<Vec<Fact>, QueryError> {
     let (visitors, visits, pageviews) = (column("visitors")?, column("visits")?, column("pageviews")?);
     let (p_visitors, p_visits, p_pageviews) =
         (column("previous_visitors")?, column("previous_visits")?, column("previous_pageviews")?);
+    let sessions: Vec<Vec<u64>> = [
+        "previous_bounces",
+        "previous_page_visits",
+        "previous_duration_ms",
+        "bounces",
+        "page_visits",
+        "duration_ms",
+    ]
+    .into_iter()
+    .map(column)
+    .collect::<Result<_, _>>()?;
     Ok(reports
         .into_iter()
         .zip(values)
@@ -215,6 +256,7 @@ fn facts(batches: &[RecordBatch]) -> Result<Vec<Fact>, QueryError> {
             value,
             now: Counts { visitors: visitors[i], visits: visits[i], pageviews: pageviews[i] },
             before: Counts { visitors: p_visitors[i], visits: p_visits[i], pageviews: p_pageviews[i] },
+            sessions: [0, 1].map(|period| [0, 1, 2].map(|k| sessions[period * 3 + k][i] as f64)),
         })
         .collect())
 }
@@ -236,17 +278,11 @@ impl WebPlan {
         for fact in facts(&batches)? {
             let both = [&fact.before, &fact.now];
             match fact.report.as_str() {
-                "$visits" => periods.iter_mut().zip(both).for_each(|(t, c)| {
+                "$visits" => periods.iter_mut().zip(both).zip(fact.sessions).for_each(|((t, c), s)| {
                     (t.visitors, t.visits, t.pageviews) =
-                        (c.visitors as f64, c.visits as f64, c.pageviews as f64)
+                        (c.visitors as f64, c.visits as f64, c.pageviews as f64);
+                    [t.bounces, t.page_visits, t.duration_ms] = s;
                 }),
-                "$bounces" => periods.iter_mut().zip(both).for_each(|(t, c)| t.bounces = c.visits as f64),
-                "$page_visits" => {
-                    periods.iter_mut().zip(both).for_each(|(t, c)| t.page_visits = c.visits as f64)
-                }
-                "$duration" => {
-                    periods.iter_mut().zip(both).for_each(|(t, c)| t.duration_ms = c.pageviews as f64)
-                }
                 "$timeseries" => series.push(fact),
                 name => report_of(&mut reports, name)?.push(ReportRow {
                     value: fact.value,

@@ -4,6 +4,7 @@
 
 use numu_warehouse::Sql;
 
+use super::hourly::Hourly;
 use super::WebReport;
 use crate::filter::Condition;
 use crate::range::{Interval, Window};
@@ -56,6 +57,8 @@ pub(super) struct Parts<'a> {
     pub window: &'a Window,
     pub interval: Interval,
     pub reports: &'a [WebReport],
+    /// Client sessions may come from `session_hours` (see [`super::hourly`]).
+    pub hourly: bool,
 }
 
 impl Parts<'_> {
@@ -97,6 +100,25 @@ impl Parts<'_> {
     fn sessions(&self, events: &Condition, sessions: &Condition, pages: bool) -> Sql {
         let columns: Vec<&str> = self.reports.iter().filter_map(|r| r.name_and_column().1).collect();
         let wanted = (!sessions.needs.sessions).then_some(columns.as_slice());
+        if self.hourly && !pages {
+            let every: Vec<&str> = WebReport::ALL
+                .iter()
+                .filter_map(|r| r.name_and_column().1)
+                .chain(["referrer_host"])
+                .collect();
+            let wanted = wanted.unwrap_or(&every);
+            let derived_source = Source { derived_sessions_only: true, ..self.source.clone() };
+            let derived =
+                derived_source.sessions_with(events.needs, Sql::new("1"), Some(wanted), self.extra(false));
+            let read = self.source.window.unwrap_or(*self.window);
+            let hourly = Hourly {
+                source: self.source,
+                read,
+                current_from: self.window.from_ms,
+                interval: self.interval,
+            };
+            return hourly.sessions(wanted, derived);
+        }
         self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
     }
 

@@ -1,0 +1,40 @@
+-- One row per client session of a window, read from `session_hours` (pre-aggregated at
+-- ingest per UTC hour, migration 0007) instead of grouping every event: the same row as
+-- `sessions.sql` gives for the events with a client session id, for web analytics without
+-- event filters. Whole hours come from the table; the hours holding a window end that is not
+-- on a whole hour (`{{edges}}`) come from the events themselves, split at the end, so the
+-- window is exact. `current` is the period of the hour (or of the events of an edge hour);
+-- a part's time bucket is that of its hour, exact because the caller only comes here when
+-- every bucket edge in the zone falls on a whole UTC hour.
+-- The first event's attributes are those of the smallest order key over the session's parts
+-- (`first_key`), as in `sessions.sql`; entry and exit pages likewise over pageviews only.
+-- The time buckets come back as `sessions.sql`'s `event_buckets` (bucket × 4 + 2 × current +
+-- is a pageview, one number per event).
+SELECT
+    h.session_id AS session,
+    min(h.part_started) AS started,
+    toUnixTimestamp64Milli(max(h.part_ended)) - toUnixTimestamp64Milli(min(h.part_started)) AS duration_ms,
+    duration_ms / 1000 AS duration,
+    sum(h.part_pageviews) AS pageviews,
+    pageviews = 1 AS is_bounce,
+    argMin(h.first_distinct_id, h.first_key) AS first_distinct_id{{columns}},
+    arrayFlatten(groupArray(arrayConcat(
+        if(h.part_events > h.part_pageviews, [h.bucket * 4 + h.current * 2], []),
+        arrayWithConstant(h.part_pageviews, h.bucket * 4 + h.current * 2 + 1)))) AS event_buckets
+FROM
+(
+    SELECT
+        session_id,
+        started AS part_started,
+        ended AS part_ended,
+        toUInt64(events) AS part_events,
+        toUInt64(pageviews) AS part_pageviews,
+        first.key AS first_key,
+        first.distinct_id AS first_distinct_id{{table_columns}},
+        toUInt8(hour >= {{from}}) AS current,
+        toUInt64(toUnixTimestamp({{bucket}})) AS bucket
+    FROM session_hours
+    WHERE project_id = {{project}} AND hour >= {{first_hour}} AND hour < {{end_hour}}
+        AND toUnixTimestamp(hour) NOT IN ({{edges}}) AND {{bots}}{{edge_rows}}
+) AS h
+GROUP BY session
