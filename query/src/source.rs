@@ -146,6 +146,17 @@ impl Source {
         from
     }
 
+    /// As [`Source::from`], without the identity mapping when nothing in `needs` asks for a
+    /// person (`e.person` is then absent): counting or summing events needs no persons, and
+    /// the mapping is the largest cost of a small query.
+    pub fn from_needing(&self, needs: Needs) -> Sql {
+        let mapped = needs.person || needs.person_props || needs.sessions || needs.session_ids;
+        if mapped || self.person.is_some() {
+            return self.from(needs);
+        }
+        Sql::new("(").append(self.events_unmapped()).push(") AS e")
+    }
+
     /// One row per session of the events matching `conditions` (which may use the joins in
     /// `needs`, but not `ss`), with every session column.
     pub fn sessions(&self, needs: Needs, conditions: Sql) -> Sql {

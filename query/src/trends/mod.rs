@@ -336,7 +336,7 @@ impl Scope<'_> {
             include_str!("../../sql/breakdown_top.sql"),
             &[
                 ("value", value.clone()),
-                ("from", self.source.from(needs)),
+                ("from", self.source.from_needing(needs)),
                 ("conditions", conditions.clone()),
                 ("limit", crate::template::value(u64::from(*limit))),
             ],
@@ -351,6 +351,9 @@ impl Scope<'_> {
     }
 
     fn statement(&self, math: Math, aggregate: &Sql, needs: Needs, conditions: &Sql, window: &Window) -> Sql {
+        // Unique and active people count persons; the other math reads no person.
+        let persons = matches!(math, Math::UniquePeople) || math.active_days().is_some();
+        let needs = Needs { person: needs.person || persons, ..needs };
         let breakdown = self.breakdown_items(needs, conditions);
         let Some(days) = math.active_days() else {
             return fill(
@@ -359,7 +362,7 @@ impl Scope<'_> {
                     ("bucket", self.interval.bucket_sql("e.timestamp", window.zone)),
                     ("breakdown", breakdown),
                     ("aggregate", aggregate.clone()),
-                    ("from", self.source.with_window(*window).from(needs)),
+                    ("from", self.source.with_window(*window).from_needing(needs)),
                     ("conditions", conditions.clone()),
                 ],
             );
@@ -375,7 +378,7 @@ impl Scope<'_> {
                 ("bucket", self.interval.date_bucket_sql("covered")),
                 ("breakdown", breakdown),
                 ("zone", window.zone.sql()),
-                ("from", self.source.with_window(reach).from(needs)),
+                ("from", self.source.with_window(reach).from_needing(needs)),
                 ("conditions", conditions.clone()),
                 ("days", value(days)),
                 ("first_day", value(first.to_string())),
@@ -419,6 +422,22 @@ mod tests {
         assert_eq!(plan.statements().len(), 4);
         assert_eq!(plan.buckets.len(), 7);
         assert_eq!(plan.previous_buckets.as_ref().map(Vec::len), Some(7));
+    }
+
+    #[test]
+    fn only_series_that_count_persons_join_the_identity_mapping() {
+        let joins = |series: serde_json::Value| {
+            let q = query(serde_json::json!({"date_range": {"from": "2024-05-01"}, "series": [series]}));
+            let text =
+                plan(&q, 1, 1_717_000_000_000, &Limits::default()).unwrap().statements()[0].to_string();
+            text.contains("FROM person_distinct_ids")
+        };
+        assert!(!joins(serde_json::json!({"event": "signup"})));
+        assert!(!joins(serde_json::json!({"event": "purchase", "math": "sum", "property": "revenue"})));
+        assert!(joins(serde_json::json!({"event": "signup", "math": "unique_people"})));
+        assert!(joins(serde_json::json!({"event": "signup", "math": "dau"})));
+        let person_filter = serde_json::json!([{"property": "plan", "type": "person", "operator": "equals", "value": "pro"}]);
+        assert!(joins(serde_json::json!({"event": "signup", "filters": person_filter})));
     }
 
     #[test]
