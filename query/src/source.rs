@@ -69,23 +69,30 @@ impl Source {
         )
     }
 
-    /// The window and bot conditions on `ev`.
+    /// The window and bot conditions on `ev`, and the derived-sessions restriction.
     fn window_conditions(&self) -> Sql {
-        let mut conditions = Sql::new("1");
+        let conditions = self.conditions_on("ev");
+        if !self.derived_sessions_only {
+            return conditions;
+        }
+        conditions.push(" AND ev.session_id = '' AND ").append(self.any_derived())
+    }
+
+    /// The window and bot conditions on the events aliased `alias`, for statements that read
+    /// `events` themselves.
+    pub fn conditions_on(&self, alias: &str) -> Sql {
+        let mut parts: Vec<Sql> = Vec::new();
         if let Some(window) = &self.window {
-            conditions = conditions
-                .push(" AND ev.timestamp >= ")
-                .bind(window.from_sql())
-                .push(" AND ev.timestamp < ")
-                .bind(window.to_sql());
+            parts.push(Sql::new(format!("{alias}.timestamp >= ")).bind(window.from_sql()));
+            parts.push(Sql::new(format!("{alias}.timestamp < ")).bind(window.to_sql()));
         }
         if !self.include_bots {
-            conditions = conditions.push(" AND NOT ev.is_bot");
+            parts.push(Sql::new(format!("NOT {alias}.is_bot")));
         }
-        if self.derived_sessions_only {
-            conditions = conditions.push(" AND ev.session_id = '' AND ").append(self.any_derived());
+        if parts.is_empty() {
+            return Sql::new("1");
         }
-        conditions
+        Sql::new("").join(parts, " AND ")
     }
 
     /// The identity mapping; with `derived_sessions_only`, empty when there is nothing to map.
@@ -267,7 +274,7 @@ mod tests {
             .unwrap();
         let source = Source::new(9, window, false);
         let (text, values) = source.events().render(PlaceholderStyle::QuestionMark);
-        assert!(text.contains("WHERE ev.project_id = ? AND 1 AND ev.timestamp >= "), "{text}");
+        assert!(text.contains("WHERE ev.project_id = ? AND ev.timestamp >= "), "{text}");
         assert!(text.contains("NOT ev.is_bot"));
         assert!(
             values.iter().filter(|v| **v == Value::UInt64(9)).count() == 2,

@@ -169,18 +169,10 @@ fn fast_statement(source: &Source, names: &[&str], global: &Condition, parts: Pa
             unique.push(name);
         }
     }
-    let mut conditions =
-        Sql::new("e.event IN (").join(unique.iter().map(|name| value(*name)), ", ").push(")");
-    if let Some(window) = &source.window {
-        conditions = conditions
-            .push(" AND e.timestamp >= ")
-            .bind(window.from_sql())
-            .push(" AND e.timestamp < ")
-            .bind(window.to_sql());
-    }
-    if !source.include_bots {
-        conditions = conditions.push(" AND NOT e.is_bot");
-    }
+    let conditions = Sql::new("e.event IN (")
+        .join(unique.iter().map(|name| value(*name)), ", ")
+        .push(") AND ")
+        .append(source.conditions_on("e"));
     let [mask, breakdown, values] = parts.slots();
     fill(
         include_str!("../../sql/funnel_steps.sql"),
