@@ -86,4 +86,15 @@ mod tests {
         let heads: Vec<&str> = sessions.iter().map(|s| s.split_whitespace().next().unwrap()).collect();
         assert_eq!(heads, ["CREATE", "TRUNCATE", "INSERT", "CREATE"], "{sessions:?}");
     }
+
+    /// The backfill and the view must aggregate alike (a statement cannot name another's
+    /// query, so the file carries it twice): the same text after their heads.
+    #[test]
+    fn session_hours_backfill_and_view_share_one_query() {
+        let sessions = MIGRATIONS.iter().find(|m| m.name == "session_hours").unwrap().statements();
+        let backfill = sessions[2].strip_prefix("INSERT INTO session_hours\n").unwrap();
+        let view = sessions[3].split_once(" AS\n").unwrap().1;
+        assert!(backfill.starts_with("SELECT"), "{backfill}");
+        assert_eq!(backfill, view);
+    }
 }
