@@ -11,7 +11,7 @@ use numu_ingest::front::{FrontState, PropertySchemas};
 use numu_ingest::realtime::http::RealtimeState;
 use numu_ingest::realtime::Realtime;
 use numu_ingest::{Record, Sink, SinkError};
-use numu_warehouse::Warehouse;
+use numu_warehouse::{Warehouse, WarehouseError};
 
 use crate::config::Config;
 
@@ -75,18 +75,59 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::io::Write::write_all(&mut file, contents.as_bytes())
 }
 
-/// Opens the app state and the warehouse (migrated), starts the collector (replaying its
-/// log) and the real-time sketches.
+/// Applies the warehouse's migrations. When the warehouse cannot be reached (a remote
+/// ClickHouse being down or restarted), serving starts anyway — the collector's log takes
+/// events as during any outage — and migrations are retried in the background; the returned
+/// flag turns true once they are applied, and the collector inserts only then. Any other
+/// failure (an edited migration, a refused statement) stops the start.
+async fn migrate_or_keep_trying(warehouse: &Warehouse) -> anyhow::Result<tokio::sync::watch::Receiver<bool>> {
+    let (done, migrated) = tokio::sync::watch::channel(false);
+    let unreachable = match warehouse.migrate().await {
+        Ok(report) => {
+            if !report.applied.is_empty() {
+                tracing::info!(applied = ?report.applied, "warehouse migrated");
+            }
+            let _ = done.send(true);
+            return Ok(migrated);
+        }
+        Err(WarehouseError::Connection(message)) => message,
+        Err(other) => return Err(other.into()),
+    };
+    tracing::warn!(error = %unreachable, "warehouse unreachable at start; serving, with the log taking events, and migrating once it answers");
+    let warehouse = warehouse.clone();
+    tokio::spawn(async move {
+        let mut wait = MIGRATE_RETRY_FIRST;
+        loop {
+            tokio::time::sleep(wait).await;
+            match warehouse.migrate().await {
+                Ok(report) => {
+                    tracing::info!(applied = ?report.applied, "warehouse reachable again and migrated");
+                    let _ = done.send(true);
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "warehouse migrations still pending")
+                }
+            }
+            wait = (wait * 2).min(MIGRATE_RETRY_MAX);
+        }
+    });
+    Ok(migrated)
+}
+
+const MIGRATE_RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(500);
+const MIGRATE_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens the app state and the warehouse (migrated, or migrating once it answers), starts
+/// the collector (replaying its log) and the real-time sketches.
 pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     let path = config.app_state_path();
     let app_state = AppState::open(&path).await.with_context(|| format!("app state {}", path.display()))?;
     let warehouse = Warehouse::open(&config.warehouse).await?;
-    let report = warehouse.migrate().await?;
-    if !report.applied.is_empty() {
-        tracing::info!(applied = ?report.applied, "warehouse migrated");
-    }
-    let collector =
-        Collector::start(config.wal.clone(), warehouse.clone()).await.context("starting the collector")?;
+    let migrated = migrate_or_keep_trying(&warehouse).await?;
+    let collector = Collector::start_when(config.wal.clone(), warehouse.clone(), migrated)
+        .await
+        .context("starting the collector")?;
     let realtime = Realtime::new(config.realtime.clone()).context("realtime configuration")?;
     let sink: Arc<dyn Sink> =
         Arc::new(ObservedSink { collector: collector.clone(), realtime: realtime.clone() });

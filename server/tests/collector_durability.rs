@@ -137,3 +137,33 @@ async fn warehouse_outage_is_ridden_out_in_the_log_then_503_then_drained_once() 
     let _ = standin.wait();
     std::thread::sleep(Duration::from_millis(100));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serve_starts_while_the_warehouse_is_down_and_migrates_once_it_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    // An address nothing listens on yet: the stand-in takes it later.
+    let address = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let data = dir.path().join("numu");
+    let keys = create_project(&data, "Down at start");
+    let url = format!("http://{address}");
+    let env = [
+        ("NUMU_WAREHOUSE__ENGINE", "remote"),
+        ("NUMU_WAREHOUSE__REMOTE__URL", url.as_str()),
+        ("NUMU_WAL__RETRY_MAX_MS", "500"),
+    ];
+    let server = TestServer::start_with(&data, &env);
+    // The collector takes events into its log although no table exists yet.
+    let (acked, refused) = send_segment_load(&server.base, &keys.write_key, "early", 2_000, 100, 2).await;
+    assert_eq!(acked.len(), 2_000, "refused while the warehouse was down: {refused:?}");
+    let (status, ready) = server.get("/readyz", None).await;
+    assert_eq!(status, 503, "ready without a warehouse: {ready}");
+    // The warehouse comes up: migrations are applied, then the log drains exactly once.
+    let warehouse_data = dir.path().join("standin");
+    let (mut standin, _) = start_standin(&warehouse_data, &address);
+    assert_exactly_once(&server, &keys, &acked).await;
+    let (status, ready) = server.get("/readyz", None).await;
+    assert_eq!(status, 200, "{ready}");
+    drop(server);
+    let _ = standin.kill();
+    let _ = standin.wait();
+}

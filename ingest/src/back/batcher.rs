@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use numu_warehouse::Warehouse;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::stats::Shared;
 use super::tables::{Tables, TABLES};
@@ -34,6 +34,8 @@ pub(crate) struct Batcher {
     warehouse: Warehouse,
     shared: Arc<Shared>,
     incoming: mpsc::UnboundedReceiver<CutBatch>,
+    /// Whether the warehouse is migrated; inserts wait (as after a failure) until it is.
+    ready: watch::Receiver<bool>,
     closed: bool,
     queue: VecDeque<Entry>,
     held_bytes: u64,
@@ -47,6 +49,7 @@ impl Batcher {
         warehouse: Warehouse,
         shared: Arc<Shared>,
         incoming: mpsc::UnboundedReceiver<CutBatch>,
+        ready: watch::Receiver<bool>,
     ) -> Batcher {
         Batcher {
             dir: config.dir.clone(),
@@ -55,6 +58,7 @@ impl Batcher {
             warehouse,
             shared,
             incoming,
+            ready,
             closed: false,
             queue: VecDeque::new(),
             held_bytes: 0,
@@ -75,7 +79,9 @@ impl Batcher {
                 }
                 continue;
             }
-            match self.process_head().await {
+            let migrated = *self.ready.borrow();
+            let result = if migrated { self.process_head().await } else { Err(Error::NotMigrated) };
+            match result {
                 Ok(()) => self.succeeded(),
                 Err(e) => self.failed(e).await,
             }
@@ -166,6 +172,8 @@ impl Batcher {
         loop {
             tokio::select! {
                 () = &mut sleep => return,
+                // Migrations just applied: insert now, not after the backoff.
+                Ok(()) = self.ready.changed() => return,
                 batch = self.incoming.recv(), if !self.closed => match batch {
                     Some(batch) => self.push(batch),
                     None => self.closed = true,

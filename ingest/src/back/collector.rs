@@ -8,7 +8,7 @@ use std::sync::{mpsc as std_mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 
 use numu_warehouse::Warehouse;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::record::{Record, Sink, SinkError};
 
@@ -40,6 +40,16 @@ impl Collector {
     /// for replay, and starts the writer thread and the batcher task (on the current Tokio
     /// runtime).
     pub async fn start(config: Config, warehouse: Warehouse) -> Result<Arc<Collector>, Error> {
+        Collector::start_when(config, warehouse, watch::channel(true).1).await
+    }
+
+    /// As [`Collector::start`], inserting into the warehouse only once `migrated` is true:
+    /// until then the log takes events as during an outage.
+    pub async fn start_when(
+        config: Config,
+        warehouse: Warehouse,
+        migrated: watch::Receiver<bool>,
+    ) -> Result<Arc<Collector>, Error> {
         let dir = config.dir.clone();
         let recent = RecentIds::new(config.dedupe_window_ids);
         let (recovered, lock, position, recent) = tokio::task::spawn_blocking(move || -> Result<_, Error> {
@@ -72,7 +82,8 @@ impl Collector {
         let writer = Writer::new(config.clone(), shared.clone(), batches, tail, lock);
         let writer =
             std::thread::Builder::new().name("numu-wal".into()).spawn(move || writer.run(receiver))?;
-        let batcher = tokio::spawn(Batcher::new(config.clone(), warehouse, shared.clone(), incoming).run());
+        let batcher =
+            tokio::spawn(Batcher::new(config.clone(), warehouse, shared.clone(), incoming, migrated).run());
         Ok(Arc::new(Collector {
             config,
             shared,

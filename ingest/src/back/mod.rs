@@ -46,6 +46,8 @@ pub enum Error {
     Warehouse(#[from] numu_warehouse::WarehouseError),
     #[error("collector task failed: {0}")]
     Task(String),
+    #[error("the warehouse is not migrated yet (it was unreachable at start); the log keeps the events")]
+    NotMigrated,
 }
 
 impl From<Error> for SinkError {
