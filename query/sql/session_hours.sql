@@ -9,7 +9,9 @@
 -- The first event's attributes are those of the smallest order key over the session's parts
 -- (`first_key`), as in `sessions.sql`; entry and exit pages likewise over pageviews only.
 -- The time buckets come back as `sessions.sql`'s `event_buckets` (bucket × 4 + 2 × current +
--- is a pageview, one number per event).
+-- is a pageview, one number per event); with the pages report, the page parts of
+-- `page_hours.sql` join the same grouping and give `viewed` (period digit and path, once per
+-- view).
 SELECT
     h.session_id AS session,
     min(h.part_started) AS started,
@@ -20,7 +22,7 @@ SELECT
     argMin(h.first_distinct_id, h.first_key) AS first_distinct_id{{columns}},
     arrayFlatten(groupArray(arrayConcat(
         if(h.part_events > h.part_pageviews, [h.bucket * 4 + h.current * 2], []),
-        arrayWithConstant(h.part_pageviews, h.bucket * 4 + h.current * 2 + 1)))) AS event_buckets
+        arrayWithConstant(h.part_pageviews, h.bucket * 4 + h.current * 2 + 1)))) AS event_buckets{{viewed}}
 FROM
 (
     SELECT
@@ -32,7 +34,7 @@ FROM
         first.key AS first_key,
         first.distinct_id AS first_distinct_id{{table_columns}},
         toUInt8(hour >= {{from}}) AS current,
-        toUInt64(toUnixTimestamp({{bucket}})) AS bucket
+        toUInt64(toUnixTimestamp({{bucket}})) AS bucket{{page_columns}}
     FROM session_hours
     WHERE project_id = {{project}} AND hour >= {{first_hour}} AND hour < {{end_hour}}
         AND toUnixTimestamp(hour) NOT IN ({{edges}}) AND {{bots}}{{edge_rows}}

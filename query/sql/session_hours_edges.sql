@@ -11,7 +11,7 @@ SELECT
         9223372036854775808))), e.message_id) AS order_key, e.distinct_id{{first_values}})) AS first, 1),
     tupleElement(first, 2){{edge_columns}},
     toUInt8(e.timestamp >= {{from}}) AS part_current,
-    toUInt64(toUnixTimestamp({{bucket}})) AS part_bucket
+    toUInt64(toUnixTimestamp({{bucket}})) AS part_bucket{{page_columns}}
 FROM events AS e
 WHERE e.project_id = {{project}} AND e.session_id != '' AND e.timestamp >= {{read_from}} AND e.timestamp < {{to}}
     AND toUnixTimestamp(toStartOfHour(e.timestamp)) IN ({{edges}}) AND {{bots}}

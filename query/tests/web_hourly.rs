@@ -1,9 +1,9 @@
-//! Web analytics read from `session_hours` (sessions pre-aggregated at ingest) answers exactly
+//! Web analytics read from `session_hours` and `page_hours` (pre-aggregated at ingest) answers exactly
 //! what grouping the events answers: on a generated two-day dataset with sessions over hour,
 //! day and period edges, sessions written in several inserts (parts not merged yet), events
 //! without a client session id, bots, linked identities and events in one millisecond — for
 //! aligned and unaligned ranges, hour and day buckets, three time zones, session filters and
-//! the reports selection. The hand-computed answers of `web_sessions.rs` and `web.rs` check
+//! the reports selection, the pages report included. The hand-computed answers of `web_sessions.rs` and `web.rs` check
 //! the same path (it is the default), so both ways are also checked against a fold.
 
 mod common;
@@ -98,16 +98,28 @@ async fn session_hours_answer_what_the_events_answer() {
                "filters": [{"property": "$session_duration", "type": "session", "operator": "gt", "value": 600}]}),
         json!({"date_range": {"from": "2024-05-06T06:00:00Z", "to": "2024-05-08T00:00:00Z"}, "interval": "day",
                "reports": ["channels"], "limit": 2}),
+        // Every report, the pages too (from page_hours).
+        json!({"date_range": {"from": "2024-05-07", "to": "2024-05-07"}}),
+        json!({"date_range": {"from": "2024-05-06T10:30:00Z", "to": "2024-05-07T17:15:00Z"}, "interval": "hour"}),
+        json!({"date_range": {"from": "2024-05-07", "to": "2024-05-07"}, "timezone": "Europe/Berlin", "include_bots": true,
+               "filters": [{"property": "$pageviews", "type": "session", "operator": "gt", "value": 1}]}),
     ];
     for question in questions {
         let q = query(question.clone());
         let plan = plan_reading(&q, PROJECT, now, &Limits::default(), Read::Fastest).unwrap();
         let text = plan.statements()[0].to_string();
         assert!(text.contains("FROM session_hours"), "{question}: should read session_hours");
+        let pages = question.get("reports").is_none();
+        assert_eq!(
+            text.contains("FROM page_hours"),
+            pages,
+            "{question}: page_hours for the pages report only"
+        );
         let fast = runner.web_reading(PROJECT, &q, now, Read::Fastest).await.unwrap();
         let slow = runner.web_reading(PROJECT, &q, now, Read::Events).await.unwrap();
         assert_eq!(fast, slow, "{question}");
         assert!(fast.metrics.visits.value > 0.0, "{question}: the dataset reaches every question");
+        assert_eq!(fast.reports.pages.is_empty(), !pages, "{question}: pages answered when asked");
     }
 }
 
@@ -120,9 +132,9 @@ async fn the_events_are_read_where_session_hours_cannot_answer() {
     };
     let day = json!({"from": "2024-05-07", "to": "2024-05-07"});
     assert!(reads_table(json!({"date_range": day, "reports": ["channels"]})));
-    // Pages count each pageview; event filters choose events; a zone half an hour off UTC
-    // has bucket edges inside UTC hours.
-    assert!(!reads_table(json!({"date_range": day})), "the pages report");
+    assert!(reads_table(json!({"date_range": day})), "every report, the pages too");
+    // Event filters choose events; a zone half an hour off UTC has bucket edges inside UTC
+    // hours.
     assert!(!reads_table(json!({"date_range": day, "reports": ["channels"],
         "filters": [{"property": "path", "operator": "equals", "value": "/"}]})));
     assert!(!reads_table(json!({"date_range": day, "reports": ["channels"], "timezone": "Asia/Kolkata"})));

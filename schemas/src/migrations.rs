@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_dead_letters.sql", "dead_letters"),
     migration!(6, "0006_cohort_members.sql", "cohort_members"),
     migration!(7, "0007_session_hours.sql", "session_hours"),
+    migration!(8, "0008_page_hours.sql", "page_hours"),
 ];
 
 impl Migration {
@@ -87,14 +88,16 @@ mod tests {
         assert_eq!(heads, ["CREATE", "TRUNCATE", "INSERT", "CREATE"], "{sessions:?}");
     }
 
-    /// The backfill and the view must aggregate alike (a statement cannot name another's
+    /// Each pre-aggregate's backfill and view must aggregate alike (a statement cannot name another's
     /// query, so the file carries it twice): the same text after their heads.
     #[test]
-    fn session_hours_backfill_and_view_share_one_query() {
-        let sessions = MIGRATIONS.iter().find(|m| m.name == "session_hours").unwrap().statements();
-        let backfill = sessions[2].strip_prefix("INSERT INTO session_hours\n").unwrap();
-        let view = sessions[3].split_once(" AS\n").unwrap().1;
-        assert!(backfill.starts_with("SELECT"), "{backfill}");
-        assert_eq!(backfill, view);
+    fn pre_aggregates_backfill_and_view_share_one_query() {
+        for table in ["session_hours", "page_hours"] {
+            let statements = MIGRATIONS.iter().find(|m| m.name == table).unwrap().statements();
+            let backfill = statements[2].strip_prefix(&format!("INSERT INTO {table}\n")).unwrap();
+            let view = statements[3].split_once(" AS\n").unwrap().1;
+            assert!(backfill.starts_with("SELECT"), "{backfill}");
+            assert_eq!(backfill, view, "{table}");
+        }
     }
 }

@@ -75,12 +75,12 @@ pub const PERSON_SHARDING_KEY: &str = "cityHash64(project_id, distinct_id)";
 /// are on every node (see [`EVENTS_SHARDING_KEY`]); tables without a person dimension are
 /// spread evenly.
 ///
-/// `session_hours` (filled by a materialized view on `events`) has no top-level `distinct_id`
-/// column, so it is spread evenly too, and that is all it needs: its view runs on every node
+/// `session_hours` and `page_hours` (filled by materialized views on `events`) have no
+/// top-level `distinct_id` column, so they are spread evenly too, and that is all they need: their views run on every node
 /// and writes each insert's rows into that node's local table, so the sharding key only
 /// routes the migration's one-off backfill, and queries merge the rows of one key from
 /// different shards through the Distributed table with the same functions that merge them
-/// within a shard (its columns are `SimpleAggregateFunction`s).
+/// within a shard (their columns are `SimpleAggregateFunction`s).
 pub fn placement(table: &str, columns: &str) -> Placement {
     match table {
         "events" => Placement::Sharded(EVENTS_SHARDING_KEY),

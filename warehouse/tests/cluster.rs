@@ -43,8 +43,8 @@ async fn every_on_cluster_statement_round_trips_through_format_query() {
     let warehouse = migrated_warehouse("cluster").await.expect("embedded warehouse (run `make setup` first)");
     let statements = every_statement();
     // Database, ledger, events (local + Distributed), 3 everywhere tables, 2 sharded ones,
-    // session_hours (local + Distributed, truncate, backfill, view).
-    assert_eq!(statements.len(), 1 + 1 + 2 + 1 + 1 + 1 + 2 + 2 + 5, "{statements:#?}");
+    // session_hours and page_hours (each local + Distributed, truncate, backfill, view).
+    assert_eq!(statements.len(), 1 + 1 + 2 + 1 + 1 + 1 + 2 + 2 + 5 + 5, "{statements:#?}");
     for statement in &statements {
         let formatted = format(&warehouse, statement).await;
         // The backfill runs once, through the Distributed table; all else on every node.
@@ -61,13 +61,19 @@ async fn every_on_cluster_statement_round_trips_through_format_query() {
         }
     }
     let distributed: Vec<&String> = statements.iter().filter(|s| s.contains("Distributed(")).collect();
-    assert_eq!(distributed.len(), 4, "events, person_property_updates, dead_letters, session_hours");
-    let kinds: Vec<&str> =
-        statements[statements.len() - 3..].iter().map(|s| s.split_whitespace().next().unwrap()).collect();
-    assert_eq!(kinds, ["TRUNCATE", "INSERT", "CREATE"]);
-    let view = statements.last().unwrap();
-    assert!(view.contains("TO `numu`.`session_hours_local` AS"), "{view}");
-    assert!(view.contains("FROM `numu`.`events_local`"), "{view}");
+    assert_eq!(
+        distributed.len(),
+        5,
+        "events, person_property_updates, dead_letters, session_hours, page_hours"
+    );
+    for (table, end) in [("session_hours", statements.len() - 5), ("page_hours", statements.len())] {
+        let kinds: Vec<&str> =
+            statements[end - 3..end].iter().map(|s| s.split_whitespace().next().unwrap()).collect();
+        assert_eq!(kinds, ["TRUNCATE", "INSERT", "CREATE"], "{table}");
+        let view = &statements[end - 1];
+        assert!(view.contains(&format!("TO `numu`.`{table}_local` AS")), "{view}");
+        assert!(view.contains("FROM `numu`.`events_local`"), "{view}");
+    }
     // A broken statement is caught by the same check.
     let bad = warehouse
         .query_all(&Sql::new("SELECT formatQuery(").bind("CREATE TABLE x ON CLUSTER").push(")"))

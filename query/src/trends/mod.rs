@@ -436,7 +436,8 @@ mod tests {
         assert!(!joins(serde_json::json!({"event": "purchase", "math": "sum", "property": "revenue"})));
         assert!(joins(serde_json::json!({"event": "signup", "math": "unique_people"})));
         assert!(joins(serde_json::json!({"event": "signup", "math": "dau"})));
-        let person_filter = serde_json::json!([{"property": "plan", "type": "person", "operator": "equals", "value": "pro"}]);
+        let person_filter =
+            serde_json::json!([{"property": "plan", "type": "person", "operator": "equals", "value": "pro"}]);
         assert!(joins(serde_json::json!({"event": "signup", "filters": person_filter})));
     }
 

@@ -1,6 +1,6 @@
-//! Web analytics' sessions read from `session_hours` (pre-aggregated at ingest) when that
-//! gives the same rows as grouping the events: no event or person filters, no pages report,
-//! and every time-bucket edge on a whole UTC hour. Client sessions come from the table (the
+//! Web analytics' sessions read from `session_hours` and `page_hours` (pre-aggregated at
+//! ingest) when that gives the same rows as grouping the events: no event or person filters,
+//! and every time-bucket edge on a whole UTC hour. Client sessions come from the tables (the
 //! hours at unaligned window ends from the events), derived sessions from the events as
 //! before, and both end as the same session columns.
 
@@ -56,20 +56,25 @@ impl Hourly<'_> {
     }
 
     /// One row per session: `session`, `started`, `duration_ms`, `duration`, `pageviews`,
-    /// `is_bounce`, the `wanted` columns, `event_buckets` and `person` — client sessions from
-    /// the table, then the sessions derived from events without a client id (`derived`: the
-    /// event path's rows with the same `extra`, restricted to those events).
-    pub fn sessions(&self, wanted: &[&str], derived: Sql) -> Sql {
+    /// `is_bounce`, the `wanted` columns, `event_buckets`, with `pages` also `viewed`, and
+    /// `person` — client sessions from the tables, then the sessions derived from events
+    /// without a client id (`derived`: the event path's rows with the same `extra`,
+    /// restricted to those events).
+    pub fn sessions(&self, wanted: &[&str], pages: bool, derived: Sql) -> Sql {
         let list = |prefix: &str| {
             let mut names = vec!["session", "started", "duration_ms", "duration", "pageviews", "is_bounce"];
             names.extend(wanted);
-            names.extend(["event_buckets", "person"]);
+            names.push("event_buckets");
+            if pages {
+                names.push("viewed");
+            }
+            names.push("person");
             names.iter().map(|n| format!("{prefix}{n}")).collect::<Vec<_>>().join(", ")
         };
         let client = fill(
             include_str!("../../sql/sessions_person.sql"),
             &[
-                ("sessions", self.client(wanted)),
+                ("sessions", self.client(wanted, pages)),
                 ("mapping", crate::identity::mapping_sql(self.source.project)),
             ],
         );
@@ -82,50 +87,79 @@ impl Hourly<'_> {
             .push(") AS d")
     }
 
-    /// The client sessions, with `first_distinct_id` for the person mapping.
-    fn client(&self, wanted: &[&str]) -> Sql {
-        let columns = Columns::of(wanted);
-        let from = Value::TimestampMs(self.current_from);
+    /// The slots every part template shares; `table` tells a table branch (columns of the
+    /// table) from an edge branch (columns of the events `e`).
+    fn common_slots(&self, table: bool) -> Vec<(&'static str, Sql)> {
         let edges = self.edges();
         // Edge hours as epoch seconds: `hour` is a DateTime, the events' hour a DateTime64.
-        let edge_list = || {
-            let seconds = if edges.is_empty() { vec![0] } else { edges.iter().map(|ms| ms / 1000).collect() };
-            Sql::new("").join(seconds.into_iter().map(|s| value(s as u64)).collect::<Vec<_>>(), ", ")
+        let seconds = if edges.is_empty() { vec![0] } else { edges.iter().map(|ms| ms / 1000).collect() };
+        let (bucket_of, bots) = match (table, self.source.include_bots) {
+            (true, bots) => ("hour", if bots { "1" } else { "NOT is_bot" }),
+            (false, bots) => ("e.timestamp", if bots { "1" } else { "NOT e.is_bot" }),
         };
-        let bots = if self.source.include_bots { Sql::new("1") } else { Sql::new("NOT is_bot") };
-        let edge_rows = if edges.is_empty() {
-            Sql::new("")
-        } else {
-            Sql::new("\n    UNION ALL\n").append(fill(
+        vec![
+            ("from", value(Value::TimestampMs(self.current_from))),
+            ("bucket", self.interval.bucket_key_sql(bucket_of, self.read.zone)),
+            ("project", value(self.source.project)),
+            ("first_hour", value(Value::TimestampMs(floor_hour(self.read.from_ms)))),
+            ("end_hour", value(Value::TimestampMs(floor_hour(self.read.to_ms - 1) + HOUR_MS))),
+            ("read_from", value(Value::TimestampMs(self.read.from_ms))),
+            ("to", value(Value::TimestampMs(self.read.to_ms))),
+            (
+                "edges",
+                Sql::new("").join(seconds.into_iter().map(|s| value(s as u64)).collect::<Vec<_>>(), ", "),
+            ),
+            ("bots", Sql::new(bots)),
+        ]
+    }
+
+    /// `template` filled with `slots` and the common ones, as a further `UNION ALL` branch.
+    fn branch(&self, template: &str, table: bool, slots: Vec<(&'static str, Sql)>) -> Sql {
+        let mut all = self.common_slots(table);
+        all.extend(slots);
+        Sql::new("\n    UNION ALL\n").append(fill(template, &all))
+    }
+
+    /// The client sessions, with `first_distinct_id` for the person mapping.
+    fn client(&self, wanted: &[&str], pages: bool) -> Sql {
+        let columns = Columns::of(wanted);
+        let edges = !self.edges().is_empty();
+        let page_columns =
+            || Sql::new(if pages { ",\n        '' AS page_path, toUInt64(0) AS page_views" } else { "" });
+        let mut more = Sql::new("");
+        if edges {
+            more = more.append(self.branch(
                 include_str!("../../sql/session_hours_edges.sql"),
-                &[
-                    ("first_values", Sql::new(columns.first_values)),
-                    ("edge_columns", Sql::new(columns.edge)),
-                    ("from", value(from.clone())),
-                    ("bucket", self.interval.bucket_key_sql("e.timestamp", self.read.zone)),
-                    ("project", value(self.source.project)),
-                    ("read_from", value(Value::TimestampMs(self.read.from_ms))),
-                    ("to", value(Value::TimestampMs(self.read.to_ms))),
-                    ("edges", edge_list()),
-                    ("bots", if self.source.include_bots { Sql::new("1") } else { Sql::new("NOT e.is_bot") }),
+                false,
+                vec![
+                    ("first_values", Sql::new(columns.first_values.clone())),
+                    ("edge_columns", Sql::new(columns.edge.clone())),
+                    ("page_columns", page_columns()),
                 ],
-            ))
+            ));
+        }
+        if pages {
+            let empty = || vec![("empty_columns", Sql::new(columns.empty.clone()))];
+            more = more.append(self.branch(include_str!("../../sql/page_hours.sql"), true, empty()));
+            if edges {
+                more =
+                    more.append(self.branch(include_str!("../../sql/page_hours_edges.sql"), false, empty()));
+            }
+        }
+        let viewed = if pages {
+            ",\n    arrayFlatten(groupArray(arrayWithConstant(h.page_views, concat(toString(h.current), h.page_path)))) AS viewed"
+        } else {
+            ""
         };
-        fill(
-            include_str!("../../sql/session_hours.sql"),
-            &[
-                ("columns", Sql::new(columns.outer)),
-                ("table_columns", Sql::new(columns.table)),
-                ("from", value(from)),
-                ("bucket", self.interval.bucket_key_sql("hour", self.read.zone)),
-                ("project", value(self.source.project)),
-                ("first_hour", value(Value::TimestampMs(floor_hour(self.read.from_ms)))),
-                ("end_hour", value(Value::TimestampMs(floor_hour(self.read.to_ms - 1) + HOUR_MS))),
-                ("edges", edge_list()),
-                ("bots", bots),
-                ("edge_rows", edge_rows),
-            ],
-        )
+        let mut slots = self.common_slots(true);
+        slots.extend([
+            ("columns", Sql::new(columns.outer)),
+            ("table_columns", Sql::new(columns.table)),
+            ("page_columns", page_columns()),
+            ("viewed", Sql::new(viewed)),
+            ("edge_rows", more),
+        ]);
+        fill(include_str!("../../sql/session_hours.sql"), &slots)
     }
 }
 
@@ -140,6 +174,8 @@ struct Columns {
     first_values: String,
     /// Per part, from the events of an edge hour, in the order of `table`.
     edge: String,
+    /// Per page part: values of the `table` columns that never win.
+    empty: String,
 }
 
 impl Columns {
@@ -158,6 +194,7 @@ impl Columns {
                 out.outer.push_str(&format!(",\n    {pick}(h.{part}_path, h.{part}_key) AS {name}"));
                 out.table
                     .push_str(&format!(",\n        {part}.key AS {part}_key, {part}.path AS {part}_path"));
+                out.empty.push_str(&format!(", {never}, ''"));
                 out.edge.push_str(&format!(
                     ",\n    tupleElement({head}(if(e.event = '$pageview', (order_key, e.path), ({never}, ''))) AS {part}, 1),\
                      \n    tupleElement({part}, 2)"
@@ -165,6 +202,7 @@ impl Columns {
             } else if let Some((_, expression)) = FIRST_EVENT.iter().find(|(n, _)| n == name) {
                 out.outer.push_str(&format!(",\n    argMin(h.first_{name}, h.first_key) AS {name}"));
                 out.table.push_str(&format!(",\n        first.{name} AS first_{name}"));
+                out.empty.push_str(", ''");
                 out.first_values.push_str(&format!(", {expression}"));
                 out.edge.push_str(&format!(",\n    tupleElement(first, {position})"));
                 position += 1;

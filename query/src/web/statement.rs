@@ -100,7 +100,7 @@ impl Parts<'_> {
     fn sessions(&self, events: &Condition, sessions: &Condition, pages: bool) -> Sql {
         let columns: Vec<&str> = self.reports.iter().filter_map(|r| r.name_and_column().1).collect();
         let wanted = (!sessions.needs.sessions).then_some(columns.as_slice());
-        if self.hourly && !pages {
+        if self.hourly {
             let every: Vec<&str> = WebReport::ALL
                 .iter()
                 .filter_map(|r| r.name_and_column().1)
@@ -109,7 +109,7 @@ impl Parts<'_> {
             let wanted = wanted.unwrap_or(&every);
             let derived_source = Source { derived_sessions_only: true, ..self.source.clone() };
             let derived =
-                derived_source.sessions_with(events.needs, Sql::new("1"), Some(wanted), self.extra(false));
+                derived_source.sessions_with(events.needs, Sql::new("1"), Some(wanted), self.extra(pages));
             let read = self.source.window.unwrap_or(*self.window);
             let hourly = Hourly {
                 source: self.source,
@@ -117,7 +117,7 @@ impl Parts<'_> {
                 current_from: self.window.from_ms,
                 interval: self.interval,
             };
-            return hourly.sessions(wanted, derived);
+            return hourly.sessions(wanted, pages, derived);
         }
         self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
     }

@@ -300,9 +300,12 @@ pub async fn deduplicated_insert_stores_a_retried_batch_once(warehouse: &Warehou
     warehouse.insert_deduplicated("events", batch.clone(), "batch-1").await.unwrap();
     assert_eq!(count(warehouse, Sql::new("SELECT count() FROM events")).await, 10);
     assert_eq!(count(warehouse, sessions()).await, 10 * 1000 + 5, "10 events, 5 pageviews");
+    let views = || Sql::new("SELECT sum(views) FROM page_hours WHERE session_id = 's1'");
+    assert_eq!(count(warehouse, views()).await, 5);
     warehouse.insert_deduplicated("events", batch, "batch-2").await.unwrap();
     assert_eq!(count(warehouse, Sql::new("SELECT count() FROM events")).await, 20);
     assert_eq!(count(warehouse, sessions()).await, 20 * 1000 + 10);
+    assert_eq!(count(warehouse, views()).await, 10);
 }
 
 pub async fn large_results_stream_in_several_batches(warehouse: &Warehouse) {
