@@ -5,12 +5,7 @@
 -- last, for the exit page).
 SELECT
     session_id,
-    toDateTime64('2299-12-31 23:59:59', 3, 'UTC'),
-    toDateTime64(0, 3, 'UTC'),
-    toUInt64(0),
-    toUInt64(0),
-    '\xFF',
-    ''{{empty_columns}},
+    {{session_columns}},
     toUInt8(hour >= {{from}}),
     toUInt64(toUnixTimestamp({{bucket}})),
     path,

@@ -2,12 +2,7 @@
 -- events, split at the current period's start; the columns of `page_hours.sql`.
 SELECT
     e.session_id,
-    toDateTime64('2299-12-31 23:59:59', 3, 'UTC'),
-    toDateTime64(0, 3, 'UTC'),
-    toUInt64(0),
-    toUInt64(0),
-    '\xFF',
-    ''{{empty_columns}},
+    {{session_columns}},
     toUInt8(e.timestamp >= {{from}}) AS part_current,
     toUInt64(toUnixTimestamp({{bucket}})) AS part_bucket,
     e.path,

@@ -139,7 +139,13 @@ impl Hourly<'_> {
             ));
         }
         if pages {
-            let empty = || vec![("empty_columns", Sql::new(columns.empty.clone()))];
+            // A page part's session columns: it starts last, ends first, adds no event or
+            // pageview, and its order keys never win.
+            let never_wins = format!(
+                "toDateTime64('2299-12-31 23:59:59', 3, 'UTC'), toDateTime64(0, 3, 'UTC'), toUInt64(0), toUInt64(0), '\\xFF', ''{}",
+                columns.empty
+            );
+            let empty = || vec![("session_columns", Sql::new(never_wins.clone()))];
             more = more.append(self.branch(include_str!("../../sql/page_hours.sql"), true, empty()));
             if edges {
                 more =
