@@ -134,9 +134,16 @@ struct Parts {
 }
 
 impl Parts {
-    fn slots(self) -> [(&'static str, Sql); 3] {
+    /// The per-person statement over `rows` (a template taking `mask` and `breakdown`, filled
+    /// with `slots` too).
+    fn statement(self, rows: &str, slots: Vec<(&'static str, Sql)>) -> Sql {
+        let mut all = vec![("mask", self.mask), ("breakdown", self.breakdown)];
+        all.extend(slots);
         let values = if self.with_values { ",\n    groupArray(bd) AS values" } else { "" };
-        [("mask", self.mask), ("breakdown", self.breakdown), ("values", Sql::new(values))]
+        fill(
+            include_str!("../../sql/funnel_persons.sql"),
+            &[("rows", fill(rows, &all)), ("values", Sql::new(values))],
+        )
     }
 }
 
@@ -152,10 +159,9 @@ fn mask_sql(mask: &[(usize, Sql)]) -> Sql {
 /// The general statement: every event of the range with its person (and the joins `needs`
 /// asks for), then the ones matching a step or an exclusion.
 fn statement(source: &Source, needs: Needs, global: &Condition, parts: Parts) -> Sql {
-    let [mask, breakdown, values] = parts.slots();
-    fill(
-        include_str!("../../sql/funnel_persons.sql"),
-        &[mask, breakdown, values, ("from", source.from(needs)), ("conditions", global.sql.clone())],
+    parts.statement(
+        include_str!("../../sql/funnel_rows.sql"),
+        vec![("from", source.from(needs)), ("conditions", global.sql.clone())],
     )
 }
 
@@ -173,13 +179,9 @@ fn fast_statement(source: &Source, names: &[&str], global: &Condition, parts: Pa
         .join(unique.iter().map(|name| value(*name)), ", ")
         .push(") AND ")
         .append(source.conditions_on("e"));
-    let [mask, breakdown, values] = parts.slots();
-    fill(
+    parts.statement(
         include_str!("../../sql/funnel_steps.sql"),
-        &[
-            mask,
-            breakdown,
-            values,
+        vec![
             ("project", value(source.project)),
             ("window", conditions),
             ("conditions", global.sql.clone()),
