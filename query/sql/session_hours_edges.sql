@@ -7,8 +7,7 @@ SELECT
     max(e.timestamp),
     toUInt64(count()),
     toUInt64(countIf(e.event = '$pageview')),
-    tupleElement(min((concat(reverse(reinterpretAsFixedString(bitXor(reinterpretAsUInt64(toUnixTimestamp64Milli(e.timestamp)),
-        9223372036854775808))), e.message_id) AS order_key, e.distinct_id{{first_values}})) AS first, 1),
+    tupleElement(min(({{order_key}} AS order_key, e.distinct_id{{first_values}})) AS first, 1),
     tupleElement(first, 2){{edge_columns}},
     toUInt8(e.timestamp >= {{from}}) AS part_current,
     toUInt64(toUnixTimestamp({{bucket}})) AS part_bucket{{page_columns}}

@@ -4,9 +4,8 @@
 -- the columns asked for: where the visit came from (attributes of its first event, taken
 -- together by one argMin rather than one per attribute), entry and exit pages (first and
 -- last pageview).
--- Events are ordered by time, then message id, through one string key (the time as 8
--- big-endian bytes, sign flipped, then the id): argMin over a string is cheaper than over a
--- tuple.
+-- Events are ordered by time, then message id, through one string key (`{{order_key}}`,
+-- see `source::EVENT_ORDER_KEY`).
 SELECT
     e.session AS session,
     min(e.timestamp) AS started,
@@ -16,8 +15,7 @@ SELECT
     pageviews = 1 AS is_bounce,
     argMin((
             {{first_values}}),
-        concat(reverse(reinterpretAsFixedString(bitXor(reinterpretAsUInt64(
-            toUnixTimestamp64Milli(e.timestamp)), 9223372036854775808))), e.message_id) AS event_order) AS first_event,
+        {{order_key}} AS event_order) AS first_event,
     {{columns}}{{extra}}
 FROM {{from}}
 WHERE {{conditions}}

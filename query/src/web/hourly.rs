@@ -7,7 +7,7 @@
 use numu_warehouse::{Sql, Value};
 
 use crate::range::{Interval, Window};
-use crate::source::{Source, FIRST_EVENT};
+use crate::source::{Source, EVENT_ORDER_KEY, FIRST_EVENT};
 use crate::template::{fill, value};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -134,6 +134,7 @@ impl Hourly<'_> {
                 vec![
                     ("first_values", Sql::new(columns.first_values.clone())),
                     ("edge_columns", Sql::new(columns.edge.clone())),
+                    ("order_key", Sql::new(EVENT_ORDER_KEY)),
                     ("page_columns", page_columns()),
                 ],
             ));

@@ -8,7 +8,7 @@ use super::hourly::Hourly;
 use super::WebReport;
 use crate::filter::Condition;
 use crate::range::{Interval, Window};
-use crate::source::{in_current, Source};
+use crate::source::{in_current, session_columns, Source};
 use crate::template::{fill, value};
 
 impl WebReport {
@@ -101,11 +101,7 @@ impl Parts<'_> {
         let columns: Vec<&str> = self.reports.iter().filter_map(|r| r.name_and_column().1).collect();
         let wanted = (!sessions.needs.sessions).then_some(columns.as_slice());
         if self.hourly {
-            let every: Vec<&str> = WebReport::ALL
-                .iter()
-                .filter_map(|r| r.name_and_column().1)
-                .chain(["referrer_host"])
-                .collect();
+            let every = session_columns();
             let wanted = wanted.unwrap_or(&every);
             let derived_source = Source { derived_sessions_only: true, ..self.source.clone() };
             let derived =
