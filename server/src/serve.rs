@@ -114,6 +114,7 @@ async fn readyz(services: web::Data<Services>) -> HttpResponse {
     }
 }
 
-async fn metrics_page() -> HttpResponse {
+async fn metrics_page(services: web::Data<Services>) -> HttpResponse {
+    crate::telemetry::record_memory(&services.warehouse).await;
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(crate::telemetry::prometheus().render())
 }

@@ -1,8 +1,9 @@
 //! Structured logs (pretty on a terminal, JSON otherwise) and the Prometheus recorder
-//! behind `/metrics`.
+//! behind `/metrics`, with the process's and the engine's memory read at each scrape.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
@@ -41,4 +42,42 @@ pub fn prometheus() -> PrometheusHandle {
             handle
         })
         .clone()
+}
+
+/// Sets the memory gauges: the process's resident memory and the warehouse engine's own
+/// account (its tracked total and each cache), so a growing process can be told apart from
+/// a growing engine. A warehouse that does not answer leaves its gauges as they were.
+pub async fn record_memory(warehouse: &numu_warehouse::Warehouse) {
+    if let Some(bytes) = resident_bytes() {
+        metrics::gauge!("numu_process_resident_bytes").set(bytes as f64);
+    }
+    let memory = match warehouse.memory().await {
+        Ok(memory) => memory,
+        Err(e) => {
+            tracing::debug!(error = %e, "reading the engine's memory for /metrics");
+            return;
+        }
+    };
+    metrics::gauge!("numu_warehouse_memory_bytes").set(memory.tracked as f64);
+    // Caches that emptied since the last scrape read as zero rather than keep a stale size.
+    static SEEN: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    for cache in seen.iter() {
+        if !memory.caches.iter().any(|(name, _)| name == cache) {
+            metrics::gauge!("numu_warehouse_cache_bytes", "cache" => cache.clone()).set(0.0);
+        }
+    }
+    for (cache, bytes) in memory.caches {
+        metrics::gauge!("numu_warehouse_cache_bytes", "cache" => cache.clone()).set(bytes as f64);
+        seen.insert(cache);
+    }
+}
+
+/// This process's resident memory (`VmRSS`), where `/proc` exists.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?.trim().parse().ok())?;
+    Some(kib * 1024)
 }

@@ -20,6 +20,16 @@ async fn serve_answers_health_readiness_and_metrics() {
     assert!(body["collector"]["last_error"].is_null(), "{body}");
     let metrics = reqwest::get(server.url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("numu_http_requests_total"), "{metrics}");
+    // Memory: the process's and, within it, the embedded engine's own account.
+    let gauge = |name: &str| -> f64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name}: {metrics}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let (resident, engine) = (gauge("numu_process_resident_bytes"), gauge("numu_warehouse_memory_bytes"));
+    assert!(engine > 1e6 && resident > engine, "resident {resident}, engine {engine}");
     // Data lives where configured.
     assert!(data.join("warehouse").is_dir());
     assert!(data.join("numu.sqlite").is_file());

@@ -151,6 +151,63 @@ impl Warehouse {
     }
 }
 
+/// What the engine says its memory holds, in bytes (ClickHouse's `system.metrics`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EngineMemory {
+    /// All memory the engine tracks (`MemoryTracking`): caches, parts' metadata, queries,
+    /// merges. In the embedded engine this is part of the process's resident memory.
+    pub tracked: u64,
+    /// Each cache's size (`MarkCacheBytes` → `mark`, …), the ones that are not empty.
+    pub caches: Vec<(String, u64)>,
+}
+
+impl EngineMemory {
+    /// Reads it from `system.metrics` rows (metric name, value).
+    fn from_rows(rows: impl IntoIterator<Item = (String, u64)>) -> EngineMemory {
+        let mut memory = EngineMemory::default();
+        for (metric, value) in rows {
+            if metric == "MemoryTracking" {
+                memory.tracked = value;
+            } else if let Some(cache) = metric.strip_suffix("CacheBytes") {
+                memory.caches.push((snake_case(cache), value));
+            }
+        }
+        memory
+    }
+}
+
+/// `PrimaryIndex` → `primary_index`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+impl Warehouse {
+    /// The engine's own account of its memory (for `/metrics`: tells the engine's growth
+    /// from the rest of the process's).
+    pub async fn memory(&self) -> Result<EngineMemory> {
+        let batches = self.query_all(&Sql::new(include_str!("../sql/memory.sql"))).await?;
+        let mut rows = Vec::new();
+        for batch in &batches {
+            for row in 0..batch.num_rows() {
+                let cell = |column: usize| {
+                    arrow_cast::display::array_value_to_string(batch.column(column), row).unwrap_or_default()
+                };
+                if let Ok(value) = cell(1).parse::<u64>() {
+                    rows.push((cell(0), value));
+                }
+            }
+        }
+        Ok(EngineMemory::from_rows(rows))
+    }
+}
+
 /// The first cell of a result as text (`None` when there are no rows).
 pub async fn scalar_string(engine: &(impl Engine + ?Sized), sql: &Sql) -> Result<String> {
     let batches: Vec<RecordBatch> = engine.query(sql).await?.try_collect().await?;
@@ -165,4 +222,18 @@ pub fn first_cell(batches: &[RecordBatch]) -> Option<String> {
         return Some(String::new());
     }
     arrow_cast::display::array_value_to_string(column, 0).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_memory_reads_the_tracker_and_names_caches_in_snake_case() {
+        let rows =
+            [("MarkCacheBytes", 10), ("MemoryTracking", 5_000), ("PrimaryIndexCacheBytes", 7), ("Query", 3)];
+        let memory = EngineMemory::from_rows(rows.into_iter().map(|(m, v)| (m.to_string(), v)));
+        assert_eq!(memory.tracked, 5_000);
+        assert_eq!(memory.caches, vec![("mark".to_string(), 10), ("primary_index".to_string(), 7)]);
+    }
 }

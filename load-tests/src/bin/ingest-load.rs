@@ -54,6 +54,10 @@ struct Cli {
     /// Read this server process's CPU (utime + stime) from /proc to report CPU per event.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// The server's Prometheus page, e.g. http://127.0.0.1:8000/metrics: memory is then also
+    /// reported split into the engine's own account and the rest, every 10 s.
+    #[arg(long)]
+    metrics_url: Option<String>,
     /// Count endpoint for verification, e.g. http://127.0.0.1:8000/api/projects/1/events?count_only=true
     #[arg(long)]
     verify_url: Option<String>,
@@ -192,6 +196,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let stop = Instant::now() + config.warmup + config.duration;
     let memory =
         config.server_pid.map(|pid| tokio::spawn(watch::sample_memory(pid, Duration::from_secs(1), stop)));
+    let split = cli
+        .metrics_url
+        .clone()
+        .map(|url| tokio::spawn(watch::sample_memory_split(url, Duration::from_secs(10), stop)));
     let freshness = freshness_probe(&cli, &config)?.map(|probe| tokio::spawn(probe.run(stop)));
     let outcome = driver::run(config.clone()).await?;
     let mut report = Report::new(target, &config, &outcome);
@@ -202,6 +210,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Some(task) = memory {
         report.memory = Some(task.await?);
+    }
+    if let Some(task) = split {
+        report.memory_split = Some(task.await?);
     }
     if let (Some(counter), Some(before)) = (&counter, before) {
         let timeout = Duration::from_secs_f64(cli.verify_timeout);

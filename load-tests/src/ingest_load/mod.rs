@@ -48,6 +48,8 @@ pub struct Report {
     pub freshness: Option<watch::Freshness>,
     /// The server's resident memory over the run.
     pub memory: Option<watch::Memory>,
+    /// That memory split into the engine's own account and the rest (`--metrics-url`).
+    pub memory_split: Option<watch::MemorySplit>,
 }
 
 impl Report {
@@ -84,6 +86,7 @@ impl Report {
             verification: None,
             freshness: None,
             memory: None,
+            memory_split: None,
         }
     }
 
@@ -128,6 +131,14 @@ impl Report {
                 "  memory      RSS first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min\n",
                 m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min
             );
+        }
+        if let Some(split) = &self.memory_split {
+            for (part, m) in [("engine", &split.engine), ("rest", &split.rest)] {
+                text += &format!(
+                    "    {part:<9} first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min\n",
+                    m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min
+                );
+            }
         }
         if let Some(v) = &self.verification {
             text += &format!(

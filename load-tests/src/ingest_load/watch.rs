@@ -1,6 +1,7 @@
 //! What runs beside the load: the freshness probe (a marked event sent every interval, then
 //! the read endpoint polled until it is there: acknowledged → readable) and the server's
-//! resident memory sampled from `/proc/<pid>/status`, so a long run shows whether it stays flat.
+//! resident memory sampled from `/proc/<pid>/status`, so a long run shows whether it stays flat;
+//! with `/metrics`, that memory split into the engine's own account and the rest.
 
 use std::time::{Duration, Instant};
 
@@ -145,6 +146,41 @@ pub async fn sample_memory(pid: u32, every: Duration, stop: Instant) -> Memory {
     summarize(&samples, every)
 }
 
+/// The server's memory split, from its `/metrics`: what the warehouse engine tracks
+/// (`numu_warehouse_memory_bytes`) and the rest of the resident memory (the collector, the
+/// allocators' slack, the engine's untracked memory).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MemorySplit {
+    pub engine: Memory,
+    pub rest: Memory,
+}
+
+/// Scrapes `metrics_url` every `every` until `stop`.
+pub async fn sample_memory_split(metrics_url: String, every: Duration, stop: Instant) -> MemorySplit {
+    let client = reqwest::Client::new();
+    let (mut engine, mut rest) = (Vec::new(), Vec::new());
+    while Instant::now() < stop {
+        let text = match client.get(&metrics_url).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let resident = gauge(&text, "numu_process_resident_bytes");
+        if let (Some(resident), Some(tracked)) = (resident, gauge(&text, "numu_warehouse_memory_bytes")) {
+            engine.push(tracked / MIB);
+            rest.push((resident - tracked) / MIB);
+        }
+        tokio::time::sleep(every).await;
+    }
+    MemorySplit { engine: summarize(&engine, every), rest: summarize(&rest, every) }
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// An unlabelled gauge's value in Prometheus text.
+fn gauge(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 fn summarize(samples: &[f64], every: Duration) -> Memory {
     let Some((&first, &last)) = samples.first().zip(samples.last()) else { return Memory::default() };
     let half = samples.len() / 2;
@@ -185,6 +221,15 @@ mod tests {
         assert!((growing.trend_mib_per_min - 10.0).abs() < 1e-9, "{growing:?}");
         assert_eq!(growing.per_minute_mib, [100.0, 110.0], "every second sample is a minute apart");
         assert!(rss_kib(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn gauges_are_read_from_prometheus_text() {
+        let text = "# TYPE numu_process_resident_bytes gauge\nnumu_process_resident_bytes 2097152\n\
+                    numu_warehouse_memory_bytes_total 9\nnumu_warehouse_memory_bytes 1048576\n";
+        assert_eq!(gauge(text, "numu_process_resident_bytes"), Some(2_097_152.0));
+        assert_eq!(gauge(text, "numu_warehouse_memory_bytes"), Some(1_048_576.0));
+        assert_eq!(gauge(text, "numu_missing"), None);
     }
 
     #[test]

@@ -89,6 +89,7 @@ macro_rules! warehouse_suite {
             abandoned_stream_leaves_the_pool_usable,
             sql_errors_surface_with_code_and_message,
             concurrent_inserts_and_queries_give_exact_counts,
+            engine_memory_is_reported,
         );
     };
     (@each $factory:path; $($name:ident),* $(,)?) => {
@@ -340,6 +341,18 @@ pub async fn sql_errors_surface_with_code_and_message(warehouse: &Warehouse) {
         other => panic!("unexpected {other:?}"),
     }
     assert!(!err.to_string().contains('\n'));
+}
+
+pub async fn engine_memory_is_reported(warehouse: &Warehouse) {
+    // Reading a table loads its marks: the engine holds at least its own structures.
+    let sql = Sql::new("SELECT count() FROM events WHERE project_id = ").bind(Value::UInt64(1));
+    count(warehouse, sql).await;
+    let memory = warehouse.memory().await.unwrap();
+    assert!(memory.tracked > 1_000_000, "{memory:?}");
+    for (cache, bytes) in &memory.caches {
+        assert!(*bytes > 0 && !cache.is_empty(), "{memory:?}");
+        assert!(cache.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{memory:?}");
+    }
 }
 
 pub async fn concurrent_inserts_and_queries_give_exact_counts(warehouse: &Warehouse) {
