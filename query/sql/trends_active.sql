@@ -3,6 +3,7 @@
 -- the N days starting at that day; only each bucket's last day is kept.
 SELECT
     {{bucket}} AS bucket,
+    toUInt8(0) AS previous,
     bd_other,
     bd_value,
     uniqExact(person) AS value

@@ -361,6 +361,8 @@ async fn breakdown_top_values_other_formula_and_previous_period() {
             let before = previous.iter().find(|p| p.0 == (*other, value.clone()));
             let period = line.previous.as_ref().unwrap();
             assert_eq!(period.total, before.map_or(Some(0.0), |b| b.2), "previous {series} {value}");
+            let zeros = vec![Some(0.0); previous_labels.len()];
+            assert_eq!(period.data, before.map_or(zeros, |b| b.1.clone()), "previous {series} {value}");
         }
     }
     // A/B per breakdown value: pageviews per person.

@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Math, TrendsPlan};
+use super::{Math, Periods, TrendsPlan};
 use crate::error::QueryError;
 use crate::range::Interval;
 use crate::table;
@@ -76,14 +76,17 @@ struct Rows {
 }
 
 impl Rows {
-    fn read(batches: &[RecordBatch]) -> Result<Rows, QueryError> {
+    /// The rows of the current period and of the previous one (by the `previous` column).
+    fn read(batches: &[RecordBatch]) -> Result<[Rows; 2], QueryError> {
         let buckets = table::strings(batches, "bucket")?;
+        let periods = table::ints(batches, "previous")?;
         let others = table::ints(batches, "bd_other")?;
         let values = table::strings(batches, "bd_value")?;
         let numbers = table::floats(batches, "value")?;
-        let mut rows = Rows::default();
-        for (((bucket, other), value), number) in buckets.into_iter().zip(others).zip(values).zip(numbers) {
-            let entry = rows.by_key.entry((other != 0, value)).or_default();
+        let mut rows = [Rows::default(), Rows::default()];
+        let columns = buckets.into_iter().zip(periods).zip(others).zip(values).zip(numbers);
+        for ((((bucket, previous), other), value), number) in columns {
+            let entry = rows[usize::from(previous != 0)].by_key.entry((other != 0, value)).or_default();
             if bucket.is_empty() {
                 entry.1 = number;
             } else {
@@ -112,12 +115,13 @@ impl TrendsPlan {
         }
         let mut current: Vec<Rows> = (0..self.series.len()).map(|_| Rows::default()).collect();
         let mut previous: Vec<Option<Rows>> = (0..self.series.len()).map(|_| None).collect();
-        for (batches, (series, is_previous)) in results.iter().zip(&self.slots) {
-            let rows = Rows::read(batches)?;
-            if *is_previous {
-                previous[*series] = Some(rows);
-            } else {
-                current[*series] = rows;
+        for (batches, (series, periods)) in results.iter().zip(&self.slots) {
+            let [now, before] = Rows::read(batches)?;
+            match periods {
+                Periods::Current => current[*series] = now,
+                // A statement of the previous period alone marks none of its rows.
+                Periods::Previous => previous[*series] = Some(now),
+                Periods::Both => (current[*series], previous[*series]) = (now, Some(before)),
             }
         }
         let mut answers = Vec::new();

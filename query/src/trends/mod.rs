@@ -143,8 +143,8 @@ pub struct Breakdown {
 #[derive(Clone, Debug)]
 pub struct TrendsPlan {
     statements: Vec<Sql>,
-    /// Per statement: the series index and whether it reads the previous period.
-    slots: Vec<(usize, bool)>,
+    /// Per statement: the series index and which period(s) it reads.
+    slots: Vec<(usize, Periods)>,
     series: Vec<(String, Math)>,
     buckets: Vec<String>,
     previous_buckets: Option<Vec<String>>,
@@ -152,6 +152,15 @@ pub struct TrendsPlan {
     breakdown: bool,
     window: Window,
     interval: Interval,
+}
+
+/// Which period(s) a statement's rows belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Periods {
+    Current,
+    Previous,
+    /// Both, told apart by the rows' `previous` column: one read of the table for the two.
+    Both,
 }
 
 struct Scope<'a> {
@@ -208,12 +217,9 @@ pub fn plan(
         interval: query.interval,
     };
     for (i, series) in query.series.iter().enumerate() {
-        let (current, previous) = scope.series(i, series, &global, query.compare)?;
-        plan.statements.push(current);
-        plan.slots.push((i, false));
-        if let Some(previous) = previous {
-            plan.statements.push(previous);
-            plan.slots.push((i, true));
+        for (statement, periods) in scope.series(i, series, &global, query.compare)? {
+            plan.statements.push(statement);
+            plan.slots.push((i, periods));
         }
         plan.series.push((label(series), series.math));
     }
@@ -245,14 +251,16 @@ fn label(series: &Series) -> String {
 }
 
 impl Scope<'_> {
-    /// The statements of series `i`: current period, and previous when comparing.
+    /// The statements of series `i`: the current period, and the previous one when comparing
+    /// — in the same statement when nothing in it depends on the window read (sessions are
+    /// cut and active people reach back within the window, so those read each period alone).
     fn series(
         &self,
         i: usize,
         series: &Series,
         global: &filter::Condition,
         compare: bool,
-    ) -> Result<(Sql, Option<Sql>), QueryError> {
+    ) -> Result<Vec<(Sql, Periods)>, QueryError> {
         let field = format!("series[{i}]");
         let own = filter::all(&series.filters, &format!("{field}.filters"), self.limits)?;
         let mut needs = global.needs.merge(own.needs);
@@ -277,9 +285,18 @@ impl Scope<'_> {
                 "weekly and monthly active people need a day, week or month interval",
             ));
         }
-        let build = |window: &Window| self.statement(series.math, &aggregate, needs, &conditions, window);
-        let previous = compare.then(|| build(&self.window.previous()));
-        Ok((build(&self.window), previous))
+        let build = |window: &Window, split: bool| {
+            self.statement(series.math, &aggregate, needs, &conditions, window, split)
+        };
+        let previous = self.window.previous();
+        if !compare {
+            return Ok(vec![(build(&self.window, false), Periods::Current)]);
+        }
+        if series.math.active_days().is_none() && !needs.sessions && !needs.session_ids {
+            let both = Window { from_ms: previous.from_ms, ..self.window };
+            return Ok(vec![(build(&both, true), Periods::Both)]);
+        }
+        Ok(vec![(build(&self.window, false), Periods::Current), (build(&previous, false), Periods::Previous)])
     }
 
     fn aggregate(&self, field: &str, series: &Series, needs: &mut Needs) -> Result<Sql, QueryError> {
@@ -350,7 +367,17 @@ impl Scope<'_> {
             .push(") AS bd_value")
     }
 
-    fn statement(&self, math: Math, aggregate: &Sql, needs: Needs, conditions: &Sql, window: &Window) -> Sql {
+    /// The statement over `window`; with `split`, its rows say whether they are of the
+    /// previous period (before the current one starts).
+    fn statement(
+        &self,
+        math: Math,
+        aggregate: &Sql,
+        needs: Needs,
+        conditions: &Sql,
+        window: &Window,
+        split: bool,
+    ) -> Sql {
         // Unique and active people count persons; the other math reads no person.
         let persons = matches!(math, Math::UniquePeople) || math.active_days().is_some();
         let needs = Needs { person: needs.person || persons, ..needs };
@@ -360,6 +387,7 @@ impl Scope<'_> {
                 include_str!("../../sql/trends_series.sql"),
                 &[
                     ("bucket", self.interval.bucket_sql("e.timestamp", window.zone)),
+                    ("previous", previous_sql(split.then_some(&self.window))),
                     ("breakdown", breakdown),
                     ("aggregate", aggregate.clone()),
                     ("from", self.source.with_window(*window).from_needing(needs)),
@@ -389,6 +417,14 @@ impl Scope<'_> {
     }
 }
 
+/// The `previous` column: 1 for rows before the current period's start, or 0 throughout.
+fn previous_sql(current: Option<&Window>) -> Sql {
+    match current {
+        Some(current) => Sql::new("toUInt8(NOT (").append(crate::source::in_current(current)).push("))"),
+        None => Sql::new("toUInt8(0)"),
+    }
+}
+
 impl TrendsPlan {
     pub fn statements(&self) -> &[Sql] {
         &self.statements
@@ -411,15 +447,17 @@ mod tests {
     }
 
     #[test]
-    fn one_statement_per_series_and_period() {
+    fn a_series_reads_both_periods_at_once_unless_its_window_matters() {
         let q = query(serde_json::json!({
             "date_range": {"from": "2024-05-01", "to": "2024-05-07"},
-            "series": [{"event": "$pageview"}, {"event": "signup", "math": "dau"}],
+            "series": [{"event": "$pageview"}, {"event": "signup", "math": "wau"}],
             "compare": true,
             "breakdown": {"property": "browser"}
         }));
         let plan = plan(&q, 1, 0, &Limits::default()).unwrap();
-        assert_eq!(plan.statements().len(), 4);
+        // The count reads both periods at once; weekly active people reach back within each.
+        assert_eq!(plan.statements().len(), 3);
+        assert_eq!(plan.slots, [(0, Periods::Both), (1, Periods::Current), (1, Periods::Previous)]);
         assert_eq!(plan.buckets.len(), 7);
         assert_eq!(plan.previous_buckets.as_ref().map(Vec::len), Some(7));
     }
