@@ -101,6 +101,9 @@ async fn sums_averages_extremes_and_percentiles_of_numeric_properties() {
         maths.iter().map(|m| json!({"event": "$pageview", "math": m, "property": "amount"})).collect();
     let mut all = series.clone();
     all.push(json!({"event": "signup", "math": "sum", "property": "revenue"}));
+    // Series share one statement: a bucket holding only other series' rows is still no
+    // value for an average (signups carry no amount).
+    all.push(json!({"event": "signup", "math": "avg", "property": "amount"}));
     let answer =
         trends(&runner, json!({"date_range": {"from": "2024-05-06", "to": "2024-05-08"}, "series": all}))
             .await;
@@ -143,6 +146,17 @@ async fn sums_averages_extremes_and_percentiles_of_numeric_properties() {
         .collect();
     let expected = r::per_label(&labels, &revenue, |g| Some(g.iter().map(|x| **x).sum()));
     assert!(close(&answer.series[7].data, &expected), "revenue {:?} != {expected:?}", answer.series[7].data);
+    let signup_amounts: Vec<(String, f64)> = events
+        .iter()
+        .filter(|e| e.event == "signup")
+        .filter_map(|e| {
+            let amount = e.properties.iter().find(|(k, _)| k == "amount")?.1.parse::<f64>().ok()?;
+            Some((r::day_label(e.timestamp, "UTC"), amount))
+        })
+        .collect();
+    let expected = r::per_label(&labels, &signup_amounts, |g| fold("avg", g));
+    assert!(!revenue.is_empty() && expected.iter().any(Option::is_none), "the case is exercised");
+    assert!(close(&answer.series[8].data, &expected), "{:?} != {expected:?}", answer.series[8].data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,8 @@ use arrow_array::RecordBatch;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{Math, Periods, TrendsPlan};
+use super::statements::Periods;
+use super::{Math, TrendsPlan};
 use crate::error::QueryError;
 use crate::range::Interval;
 use crate::table;
@@ -76,13 +77,14 @@ struct Rows {
 }
 
 impl Rows {
-    /// The rows of the current period and of the previous one (by the `previous` column).
-    fn read(batches: &[RecordBatch]) -> Result<[Rows; 2], QueryError> {
+    /// The values in `column` for the current period and for the previous one (by the
+    /// `previous` column).
+    fn read(batches: &[RecordBatch], column: &str) -> Result<[Rows; 2], QueryError> {
         let buckets = table::strings(batches, "bucket")?;
         let periods = table::ints(batches, "previous")?;
         let others = table::ints(batches, "bd_other")?;
         let values = table::strings(batches, "bd_value")?;
-        let numbers = table::floats(batches, "value")?;
+        let numbers = table::floats(batches, column)?;
         let mut rows = [Rows::default(), Rows::default()];
         let columns = buckets.into_iter().zip(periods).zip(others).zip(values).zip(numbers);
         for ((((bucket, previous), other), value), number) in columns {
@@ -115,13 +117,15 @@ impl TrendsPlan {
         }
         let mut current: Vec<Rows> = (0..self.series.len()).map(|_| Rows::default()).collect();
         let mut previous: Vec<Option<Rows>> = (0..self.series.len()).map(|_| None).collect();
-        for (batches, (series, periods)) in results.iter().zip(&self.slots) {
-            let [now, before] = Rows::read(batches)?;
-            match periods {
-                Periods::Current => current[*series] = now,
-                // A statement of the previous period alone marks none of its rows.
-                Periods::Previous => previous[*series] = Some(now),
-                Periods::Both => (current[*series], previous[*series]) = (now, Some(before)),
+        for (batches, slot) in results.iter().zip(&self.slots) {
+            for (series, column) in &slot.columns {
+                let [now, before] = Rows::read(batches, column)?;
+                match slot.periods {
+                    Periods::Current => current[*series] = now,
+                    // A statement of the previous period alone marks none of its rows.
+                    Periods::Previous => previous[*series] = Some(now),
+                    Periods::Both => (current[*series], previous[*series]) = (now, Some(before)),
+                }
             }
         }
         let mut answers = Vec::new();

@@ -2,10 +2,12 @@
 //! daily/weekly/monthly active people, or sum/avg/min/max/percentiles of a numeric property —
 //! with filters, a breakdown (top N + other), formulas over series and the previous period.
 //!
-//! [`plan`] checks the question and builds one statement per series and period;
-//! [`TrendsPlan::fold`] turns their rows into the answer. No IO here.
+//! [`plan`] checks the question and builds its statements (`statements`: few, each reading
+//! both periods and several series where it can); [`TrendsPlan::fold`] turns their rows into
+//! the answer. No IO here.
 
 mod fold;
+mod statements;
 
 use numu_warehouse::Sql;
 use serde::{Deserialize, Serialize};
@@ -15,12 +17,12 @@ use crate::error::QueryError;
 use crate::filter::{self, PropertyFilter};
 use crate::formula::Formula;
 use crate::limits::Limits;
-use crate::property::{Kind, Needs, Property, PropertyType};
-use crate::range::{day_start, DateRange, Interval, Window, Zone};
+use crate::property::{Property, PropertyType};
+use crate::range::{DateRange, Interval, Window, Zone};
 use crate::source::Source;
-use crate::template::{fill, value};
 
 pub use fold::{PeriodAnswer, SeriesAnswer, TrendsAnswer};
+use statements::{Scope, Slot};
 
 /// A trends question.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -143,8 +145,8 @@ pub struct Breakdown {
 #[derive(Clone, Debug)]
 pub struct TrendsPlan {
     statements: Vec<Sql>,
-    /// Per statement: the series index and which period(s) it reads.
-    slots: Vec<(usize, Periods)>,
+    /// Per statement: where its rows go.
+    slots: Vec<Slot>,
     series: Vec<(String, Math)>,
     buckets: Vec<String>,
     previous_buckets: Option<Vec<String>>,
@@ -152,23 +154,6 @@ pub struct TrendsPlan {
     breakdown: bool,
     window: Window,
     interval: Interval,
-}
-
-/// Which period(s) a statement's rows belong to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Periods {
-    Current,
-    Previous,
-    /// Both, told apart by the rows' `previous` column: one read of the table for the two.
-    Both,
-}
-
-struct Scope<'a> {
-    source: Source,
-    window: Window,
-    interval: Interval,
-    breakdown: Option<(Property, u32)>,
-    limits: &'a Limits,
 }
 
 /// Checks `query` and builds its statements (`now_ms` resolves relative dates).
@@ -205,10 +190,17 @@ pub fn plan(
         limits,
     };
     let global = filter::all(&query.filters, "filters", limits)?;
-    let mut plan = TrendsPlan {
-        statements: Vec::new(),
-        slots: Vec::new(),
-        series: Vec::new(),
+    let parts = query
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, series)| scope.part(i, series, &global))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (statements, slots) = scope.statements(&parts, query.compare).into_iter().unzip();
+    let plan = TrendsPlan {
+        statements,
+        slots,
+        series: query.series.iter().map(|series| (label(series), series.math)).collect(),
         buckets,
         previous_buckets,
         formula,
@@ -216,13 +208,6 @@ pub fn plan(
         window,
         interval: query.interval,
     };
-    for (i, series) in query.series.iter().enumerate() {
-        for (statement, periods) in scope.series(i, series, &global, query.compare)? {
-            plan.statements.push(statement);
-            plan.slots.push((i, periods));
-        }
-        plan.series.push((label(series), series.math));
-    }
     Ok(plan)
 }
 
@@ -250,181 +235,6 @@ fn label(series: &Series) -> String {
     }
 }
 
-impl Scope<'_> {
-    /// The statements of series `i`: the current period, and the previous one when comparing
-    /// — in the same statement when nothing in it depends on the window read (sessions are
-    /// cut and active people reach back within the window, so those read each period alone).
-    fn series(
-        &self,
-        i: usize,
-        series: &Series,
-        global: &filter::Condition,
-        compare: bool,
-    ) -> Result<Vec<(Sql, Periods)>, QueryError> {
-        let field = format!("series[{i}]");
-        let own = filter::all(&series.filters, &format!("{field}.filters"), self.limits)?;
-        let mut needs = global.needs.merge(own.needs);
-        if let Some((property, _)) = &self.breakdown {
-            needs = needs.merge(property.needs());
-        }
-        let mut conditions =
-            Sql::new("(").append(global.sql.clone()).push(") AND (").append(own.sql).push(")");
-        if let Some(event) = &series.event {
-            if event.is_empty() || event.chars().count() > 200 {
-                return Err(QueryError::bad(
-                    &format!("{field}.event"),
-                    "an event name has 1 to 200 characters",
-                ));
-            }
-            conditions = conditions.push(" AND e.event = ").bind(event.as_str());
-        }
-        let aggregate = self.aggregate(&field, series, &mut needs)?;
-        if series.math.active_days().is_some() && self.interval == Interval::Hour {
-            return Err(QueryError::bad(
-                "interval",
-                "weekly and monthly active people need a day, week or month interval",
-            ));
-        }
-        let build = |window: &Window, split: bool| {
-            self.statement(series.math, &aggregate, needs, &conditions, window, split)
-        };
-        let previous = self.window.previous();
-        if !compare {
-            return Ok(vec![(build(&self.window, false), Periods::Current)]);
-        }
-        if series.math.active_days().is_none() && !needs.sessions && !needs.session_ids {
-            let both = Window { from_ms: previous.from_ms, ..self.window };
-            return Ok(vec![(build(&both, true), Periods::Both)]);
-        }
-        Ok(vec![(build(&self.window, false), Periods::Current), (build(&previous, false), Periods::Previous)])
-    }
-
-    fn aggregate(&self, field: &str, series: &Series, needs: &mut Needs) -> Result<Sql, QueryError> {
-        let math = series.math;
-        if !math.needs_property() {
-            if series.property.is_some() {
-                return Err(QueryError::bad(
-                    &format!("{field}.property"),
-                    format!("`{}` takes no property", math.name()),
-                ));
-            }
-            if math == Math::UniqueSessions {
-                needs.session_ids = true;
-            }
-            return Ok(Sql::new(match math {
-                Math::UniquePeople => "uniqExact(e.person)",
-                Math::UniqueSessions => "uniqExact(e.session)",
-                _ => "count()",
-            }));
-        }
-        let name = series.property.as_deref().ok_or_else(|| {
-            QueryError::bad(
-                &format!("{field}.property"),
-                format!("`{}` needs a numeric property", math.name()),
-            )
-        })?;
-        let property = Property::resolve(&format!("{field}.property"), name, PropertyType::Event)?;
-        if property.kind() == Kind::Bool {
-            return Err(QueryError::bad(
-                &format!("{field}.property"),
-                "a true/false property is not a number",
-            ));
-        }
-        let head = match math {
-            Math::Sum => "ifNull(sum(",
-            Math::Avg => "(avg(",
-            Math::Min => "(min(",
-            Math::Max => "(max(",
-            Math::P50 => "(quantileExactInclusive(0.5)(",
-            Math::P90 => "(quantileExactInclusive(0.9)(",
-            _ => "(quantileExactInclusive(0.99)(",
-        };
-        let tail = if math == Math::Sum { "), 0)" } else { "))" };
-        Ok(Sql::new(head).append(property.number_expr()).push(tail))
-    }
-
-    /// The `bd_other, bd_value` select items (top N of the current period, or none).
-    fn breakdown_items(&self, needs: Needs, conditions: &Sql) -> Sql {
-        let Some((property, limit)) = &self.breakdown else {
-            return Sql::new("0 AS bd_other, '' AS bd_value");
-        };
-        let value = property.text_expr();
-        let top = fill(
-            include_str!("../../sql/breakdown_top.sql"),
-            &[
-                ("value", value.clone()),
-                ("from", self.source.from_needing(needs)),
-                ("conditions", conditions.clone()),
-                ("limit", crate::template::value(u64::from(*limit))),
-            ],
-        );
-        Sql::new("(")
-            .append(value.clone())
-            .push(" NOT IN (")
-            .append(top)
-            .push(")) AS bd_other, if(bd_other, '', ")
-            .append(value)
-            .push(") AS bd_value")
-    }
-
-    /// The statement over `window`; with `split`, its rows say whether they are of the
-    /// previous period (before the current one starts).
-    fn statement(
-        &self,
-        math: Math,
-        aggregate: &Sql,
-        needs: Needs,
-        conditions: &Sql,
-        window: &Window,
-        split: bool,
-    ) -> Sql {
-        // Unique and active people count persons; the other math reads no person.
-        let persons = matches!(math, Math::UniquePeople) || math.active_days().is_some();
-        let needs = Needs { person: needs.person || persons, ..needs };
-        let breakdown = self.breakdown_items(needs, conditions);
-        let Some(days) = math.active_days() else {
-            return fill(
-                include_str!("../../sql/trends_series.sql"),
-                &[
-                    ("bucket", self.interval.bucket_sql("e.timestamp", window.zone)),
-                    ("previous", previous_sql(split.then_some(&self.window))),
-                    ("breakdown", breakdown),
-                    ("aggregate", aggregate.clone()),
-                    ("from", self.source.with_window(*window).from_needing(needs)),
-                    ("conditions", conditions.clone()),
-                ],
-            );
-        };
-        let (first, last) = window.days();
-        let reach = Window {
-            from_ms: day_start(first - chrono::Duration::days(days as i64 - 1), window.zone),
-            ..*window
-        };
-        fill(
-            include_str!("../../sql/trends_active.sql"),
-            &[
-                ("bucket", self.interval.date_bucket_sql("covered")),
-                ("breakdown", breakdown),
-                ("zone", window.zone.sql()),
-                ("from", self.source.with_window(reach).from_needing(needs)),
-                ("conditions", conditions.clone()),
-                ("days", value(days)),
-                ("first_day", value(first.to_string())),
-                ("last_day", value(last.to_string())),
-                ("bucket_last_day", self.interval.last_day_sql("covered")),
-            ],
-        )
-    }
-}
-
-/// The `previous` column: 1 for rows before the current period's start, or 0 throughout.
-fn previous_sql(current: Option<&Window>) -> Sql {
-    match current {
-        Some(current) => Sql::new("toUInt8(NOT (").append(crate::source::in_current(current)).push("))"),
-        None => Sql::new("toUInt8(0)"),
-    }
-}
-
 impl TrendsPlan {
     pub fn statements(&self) -> &[Sql] {
         &self.statements
@@ -447,19 +257,41 @@ mod tests {
     }
 
     #[test]
-    fn a_series_reads_both_periods_at_once_unless_its_window_matters() {
-        let q = query(serde_json::json!({
-            "date_range": {"from": "2024-05-01", "to": "2024-05-07"},
-            "series": [{"event": "$pageview"}, {"event": "signup", "math": "wau"}],
-            "compare": true,
-            "breakdown": {"property": "browser"}
-        }));
-        let plan = plan(&q, 1, 0, &Limits::default()).unwrap();
-        // The count reads both periods at once; weekly active people reach back within each.
-        assert_eq!(plan.statements().len(), 3);
-        assert_eq!(plan.slots, [(0, Periods::Both), (1, Periods::Current), (1, Periods::Previous)]);
-        assert_eq!(plan.buckets.len(), 7);
-        assert_eq!(plan.previous_buckets.as_ref().map(Vec::len), Some(7));
+    fn series_share_statements_unless_a_breakdown_or_their_window_keeps_them_apart() {
+        use statements::Periods;
+        let slots = |json: serde_json::Value| -> Vec<(Vec<usize>, Periods)> {
+            let plan = plan(&query(json), 1, 0, &Limits::default()).unwrap();
+            assert_eq!(plan.statements().len(), plan.slots.len());
+            assert_eq!(plan.buckets.len(), 7);
+            plan.slots.iter().map(|s| (s.columns.iter().map(|c| c.0).collect(), s.periods)).collect()
+        };
+        let range = serde_json::json!({"from": "2024-05-01", "to": "2024-05-07"});
+        let series = serde_json::json!([
+            {"event": "$pageview"},
+            {"event": "signup", "math": "wau"},
+            {"event": "signup", "math": "unique_people"},
+            {"event": "purchase", "math": "avg", "property": "revenue"},
+        ]);
+        // The three whose rows need nothing of the window read both periods in one statement;
+        // weekly active people reach back within each period.
+        assert_eq!(
+            slots(serde_json::json!({"date_range": range, "series": series, "compare": true})),
+            [(vec![0, 2, 3], Periods::Both), (vec![1], Periods::Current), (vec![1], Periods::Previous)]
+        );
+        assert_eq!(
+            slots(serde_json::json!({"date_range": range, "series": series})),
+            [(vec![0, 2, 3], Periods::Current), (vec![1], Periods::Current)]
+        );
+        // A breakdown ranks its values per series: one statement each.
+        let broken = serde_json::json!({"date_range": range, "series": series, "compare": true,
+            "breakdown": {"property": "browser"}});
+        assert_eq!(slots(broken).len(), 5);
+        // Sessions are cut within the window read.
+        let sessions = serde_json::json!([{"event": "$pageview", "math": "unique_sessions"}, {"event": "x"}]);
+        assert_eq!(
+            slots(serde_json::json!({"date_range": range, "series": sessions, "compare": true})),
+            [(vec![0], Periods::Current), (vec![0], Periods::Previous), (vec![1], Periods::Both)]
+        );
     }
 
     #[test]
