@@ -271,21 +271,28 @@ mod tests {
             {"event": "signup", "math": "wau"},
             {"event": "signup", "math": "unique_people"},
             {"event": "purchase", "math": "avg", "property": "revenue"},
+            {"event": "purchase", "math": "unique_people"},
         ]);
-        // The three whose rows need nothing of the window read both periods in one statement;
-        // weekly active people reach back within each period.
+        // Series whose rows need nothing of the window read both periods in one statement,
+        // shared with the others needing the same joins (persons, or none); weekly active
+        // people reach back within each period.
         assert_eq!(
             slots(serde_json::json!({"date_range": range, "series": series, "compare": true})),
-            [(vec![0, 2, 3], Periods::Both), (vec![1], Periods::Current), (vec![1], Periods::Previous)]
+            [
+                (vec![0, 3], Periods::Both),
+                (vec![1], Periods::Current),
+                (vec![1], Periods::Previous),
+                (vec![2, 4], Periods::Both)
+            ]
         );
         assert_eq!(
             slots(serde_json::json!({"date_range": range, "series": series})),
-            [(vec![0, 2, 3], Periods::Current), (vec![1], Periods::Current)]
+            [(vec![0, 3], Periods::Current), (vec![1], Periods::Current), (vec![2, 4], Periods::Current)]
         );
         // A breakdown ranks its values per series: one statement each.
         let broken = serde_json::json!({"date_range": range, "series": series, "compare": true,
             "breakdown": {"property": "browser"}});
-        assert_eq!(slots(broken).len(), 5);
+        assert_eq!(slots(broken).len(), 6);
         // Sessions are cut within the window read.
         let sessions = serde_json::json!([{"event": "$pageview", "math": "unique_sessions"}, {"event": "x"}]);
         assert_eq!(

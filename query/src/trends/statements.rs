@@ -107,20 +107,26 @@ impl Scope<'_> {
         Ok(Part { index: i, math: series.math, conditions, aggregate, needs })
     }
 
-    /// The statements and where their rows go: the window-free series together (without a
-    /// breakdown, whose top values are ranked per series), every other one alone.
+    /// The statements and where their rows go: the window-free series that need the same
+    /// joins together (without a breakdown, whose top values are ranked per series; and not
+    /// a count joined to the identity mapping only because a unique-people series is beside
+    /// it), every other one alone.
     pub fn statements(&self, parts: &[Part], compare: bool) -> Vec<(Sql, Slot)> {
-        let (shared, alone): (Vec<&Part>, Vec<&Part>) =
-            parts.iter().partition(|p| p.window_free() && self.breakdown.is_none());
-        let mut statements = Vec::new();
-        if shared.len() > 1 {
-            statements.push(self.shared(&shared, compare));
-        } else {
-            statements.extend(shared.into_iter().flat_map(|p| self.alone(p, compare)));
+        let mut groups: Vec<Vec<&Part>> = Vec::new();
+        for part in parts {
+            let shares = part.window_free() && self.breakdown.is_none();
+            match groups.iter_mut().find(|g| shares && g[0].window_free() && g[0].needs == part.needs) {
+                Some(group) => group.push(part),
+                None => groups.push(vec![part]),
+            }
         }
-        statements.extend(alone.into_iter().flat_map(|p| self.alone(p, compare)));
-        statements.sort_by_key(|(_, slot)| slot.columns[0].0);
-        statements
+        groups
+            .into_iter()
+            .flat_map(|group| match group.as_slice() {
+                [part] => self.alone(part, compare),
+                _ => vec![self.shared(&group, compare)],
+            })
+            .collect()
     }
 
     /// One statement for several window-free series: the rows matching any of them, each
