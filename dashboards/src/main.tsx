@@ -118,8 +118,10 @@ function Overview(ctx: Ctx) {
     sessionStorage.setItem('numu.range', choice);
     const range = rangeOf(choice);
     (async () => {
-      const [web, trends] = await Promise.all([query(project.id, webQuestion(range, compare)), query(project.id, trendsQuestion(range, compare))]);
-      const funnel = await query(project.id, funnelQuestion(range, pick(trends, 'lead', LEAD_EVENTS), pick(trends, 'purchase', PURCHASE_EVENTS)));
+      // The funnel's steps come from trends; it starts as soon as trends answers, beside web analytics.
+      const trendsAnswer = query(project.id, trendsQuestion(range, compare));
+      const funnelAnswer = trendsAnswer.then((tr) => query(project.id, funnelQuestion(range, pick(tr, 'lead', LEAD_EVENTS), pick(tr, 'purchase', PURCHASE_EVENTS))));
+      const [web, trends, funnel] = await Promise.all([query(project.id, webQuestion(range, compare)), trendsAnswer, funnelAnswer]);
       if (live) setData({ web, trends, funnel, cards: cards(web, trends) });
     })().catch((e) => live && setError(String(e.message ?? e)));
     return () => { live = false; };
