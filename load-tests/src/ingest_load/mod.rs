@@ -128,15 +128,15 @@ impl Report {
         }
         if let Some(m) = &self.memory {
             text += &format!(
-                "  memory      RSS first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min\n",
-                m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min
+                "  memory      RSS first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min, settled {:+.1}\n",
+                m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min, m.settled_slope_mib_per_min
             );
         }
         if let Some(split) = &self.memory_split {
             for (part, m) in [("engine", &split.engine), ("rest", &split.rest)] {
                 text += &format!(
-                    "    {part:<9} first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min\n",
-                    m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min
+                    "    {part:<9} first {:.0} MiB, min {:.0}, max {:.0}, last {:.0}; trend {:+.1} MiB/min, settled {:+.1}\n",
+                    m.first_mib, m.min_mib, m.max_mib, m.last_mib, m.trend_mib_per_min, m.settled_slope_mib_per_min
                 );
             }
         }

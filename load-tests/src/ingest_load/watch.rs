@@ -119,8 +119,11 @@ pub struct Memory {
     pub min_mib: f64,
     pub max_mib: f64,
     pub last_mib: f64,
-    /// Growth per minute between the first and the second half's averages (a leak shows here).
+    /// Growth per minute between the first and the second half's averages (a leak shows here,
+    /// and so does the climb of the first minutes while caches and windows fill).
     pub trend_mib_per_min: f64,
+    /// Least-squares slope per minute after the first quarter of the run (past that climb).
+    pub settled_slope_mib_per_min: f64,
     /// The resident size at the end of each minute, to see whether it levels off.
     pub per_minute_mib: Vec<f64>,
 }
@@ -191,8 +194,10 @@ fn summarize(samples: &[f64], every: Duration) -> Memory {
     } else {
         (mean(&samples[half..]) - mean(&samples[..half])) / minutes_between_halves
     };
+    let settled = &samples[samples.len() / 4..];
     Memory {
         samples: samples.len(),
+        settled_slope_mib_per_min: slope(settled) * 60.0 / every.as_secs_f64(),
         first_mib: first,
         min_mib: samples.iter().copied().fold(f64::INFINITY, f64::min),
         max_mib: samples.iter().copied().fold(0.0, f64::max),
@@ -205,6 +210,23 @@ fn summarize(samples: &[f64], every: Duration) -> Memory {
             .step_by(((60.0 / every.as_secs_f64().max(1e-3)) as usize).max(1))
             .collect(),
     }
+}
+
+/// Least-squares slope of evenly spaced samples, per sample.
+fn slope(samples: &[f64]) -> f64 {
+    let n = samples.len() as f64;
+    if samples.len() < 2 {
+        return 0.0;
+    }
+    let mean_x = (n - 1.0) / 2.0;
+    let mean_y = samples.iter().sum::<f64>() / n;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for (i, y) in samples.iter().enumerate() {
+        let dx = i as f64 - mean_x;
+        covariance += dx * (y - mean_y);
+        variance += dx * dx;
+    }
+    covariance / variance
 }
 
 #[cfg(test)]
@@ -220,6 +242,15 @@ mod tests {
         let growing = summarize(&[100.0, 100.0, 110.0, 110.0], Duration::from_secs(30));
         assert!((growing.trend_mib_per_min - 10.0).abs() < 1e-9, "{growing:?}");
         assert_eq!(growing.per_minute_mib, [100.0, 110.0], "every second sample is a minute apart");
+        // A climb, then flat: the halves see growth, the settled slope does not.
+        let settles =
+            summarize(&[50.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0], Duration::from_secs(60));
+        assert!(
+            settles.trend_mib_per_min > 3.0 && settles.settled_slope_mib_per_min.abs() < 1e-9,
+            "{settles:?}"
+        );
+        let rising = summarize(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], Duration::from_secs(30));
+        assert!((rising.settled_slope_mib_per_min - 2.0).abs() < 1e-9, "{rising:?}");
         assert!(rss_kib(std::process::id()).unwrap() > 0);
     }
 
