@@ -108,14 +108,17 @@ async fn sums_averages_extremes_and_percentiles_of_numeric_properties() {
         trends(&runner, json!({"date_range": {"from": "2024-05-06", "to": "2024-05-08"}, "series": all}))
             .await;
     // Text that is not a number ("n/a") is no value.
-    let amounts: Vec<(String, f64)> = events
-        .iter()
-        .filter(|e| e.event == "$pageview")
-        .filter_map(|e| {
-            let amount = e.properties.iter().find(|(k, _)| k == "amount")?.1.parse::<f64>().ok()?;
-            Some((r::day_label(e.timestamp, "UTC"), amount))
-        })
-        .collect();
+    let amounts_of = |event: &str| -> Vec<(String, f64)> {
+        events
+            .iter()
+            .filter(|e| e.event == event)
+            .filter_map(|e| {
+                let amount = e.properties.iter().find(|(k, _)| k == "amount")?.1.parse::<f64>().ok()?;
+                Some((r::day_label(e.timestamp, "UTC"), amount))
+            })
+            .collect()
+    };
+    let amounts = amounts_of("$pageview");
     let fold = |math: &str, values: &[&f64]| -> Option<f64> {
         let v: Vec<f64> = values.iter().map(|x| **x).collect();
         match math {
@@ -146,15 +149,7 @@ async fn sums_averages_extremes_and_percentiles_of_numeric_properties() {
         .collect();
     let expected = r::per_label(&labels, &revenue, |g| Some(g.iter().map(|x| **x).sum()));
     assert!(close(&answer.series[7].data, &expected), "revenue {:?} != {expected:?}", answer.series[7].data);
-    let signup_amounts: Vec<(String, f64)> = events
-        .iter()
-        .filter(|e| e.event == "signup")
-        .filter_map(|e| {
-            let amount = e.properties.iter().find(|(k, _)| k == "amount")?.1.parse::<f64>().ok()?;
-            Some((r::day_label(e.timestamp, "UTC"), amount))
-        })
-        .collect();
-    let expected = r::per_label(&labels, &signup_amounts, |g| fold("avg", g));
+    let expected = r::per_label(&labels, &amounts_of("signup"), |g| fold("avg", g));
     assert!(!revenue.is_empty() && expected.iter().any(Option::is_none), "the case is exercised");
     assert!(close(&answer.series[8].data, &expected), "{:?} != {expected:?}", answer.series[8].data);
 }
