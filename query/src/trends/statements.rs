@@ -133,7 +133,8 @@ impl Scope<'_> {
     /// series' value an `-If` aggregate of its own conditions (`value_0`, `value_1`, …).
     fn shared(&self, parts: &[&Part], compare: bool) -> (Sql, Slot) {
         let conditions = Sql::new("(").join(parts.iter().map(|p| p.conditions.clone()), ") OR (").push(")");
-        let needs = parts.iter().fold(Needs::default(), |needs, p| needs.merge(p.needs));
+        // A group's series need the same joins (see `statements`).
+        let needs = parts[0].needs;
         let aggregates = parts
             .iter()
             .enumerate()
