@@ -29,6 +29,20 @@ impl WebReport {
         WebReport::Countries,
     ];
 
+    /// Whether a session has a value for this session report (`column` its column): entry
+    /// and exit pages need a pageview, UTM reports the parameter.
+    fn keep_sql(self, column: &str) -> String {
+        match self {
+            WebReport::EntryPages | WebReport::ExitPages => "session_pageviews > 0".to_owned(),
+            WebReport::UtmSources
+            | WebReport::UtmMediums
+            | WebReport::UtmCampaigns
+            | WebReport::UtmTerms
+            | WebReport::UtmContents => format!("ss.{column} != ''"),
+            _ => "1".to_owned(),
+        }
+    }
+
     /// The report's name (as in the answer) and, for a session report, the column of the
     /// session row holding its value (`None` for pages, which are counted per pageview).
     pub fn name_and_column(self) -> (&'static str, Option<&'static str>) {
@@ -65,16 +79,15 @@ impl Parts<'_> {
     pub fn statement(&self, events: &Condition, sessions: &Condition, rows: u32) -> Sql {
         let pages = self.reports.contains(&WebReport::Pages);
         // Report names and columns are fixed text from the list above; values stay in SQL.
-        let session_facts: String = self
-            .reports
-            .iter()
-            .filter_map(|r| match r.name_and_column() {
-                (name, Some(column)) => {
-                    Some(format!(",\n        (concat('{name}\\t', ss.{column}), current, session_pageviews)"))
-                }
-                (_, None) => None,
-            })
-            .collect();
+        let (mut session_facts, mut session_keeps) = (String::new(), String::new());
+        for report in self.reports {
+            if let (name, Some(column)) = report.name_and_column() {
+                session_facts.push_str(&format!(
+                    ",\n        (concat('{name}\\t', ss.{column}), current, session_pageviews)"
+                ));
+                session_keeps.push_str(&format!(", {}", report.keep_sql(column)));
+            }
+        }
         let page_facts = if pages {
             ",\n            arrayMap(k -> (concat('pages\\t', substring(k, 2)), toUInt8(startsWith(k, '1')), \
              toUInt64(countEqual(ss.viewed, k))), arrayDistinct(ss.viewed))"
@@ -86,6 +99,7 @@ impl Parts<'_> {
             &[
                 ("from", value(self.window.from_sql())),
                 ("session_facts", Sql::new(session_facts)),
+                ("session_keeps", Sql::new(session_keeps)),
                 ("bucket_label", self.interval.bucket_sql("toDateTime(intDiv(k, 2))", self.window.zone)),
                 ("page_facts", Sql::new(page_facts)),
                 ("sessions", self.sessions(events, sessions, pages)),
@@ -118,17 +132,17 @@ impl Parts<'_> {
         self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
     }
 
-    /// Per session, beyond the common row: each event's bucket (its start in seconds) × 4 +
-    /// 2 × in the current period + is a pageview, one number each (cheap to collect); and
-    /// with pages, each pageview's period digit and path. The time series and the pages count
-    /// each event by its own time.
+    /// Per session, beyond the common row: `bucket_parts`, per event (bucket start in seconds
+    /// × 2 + in the current period, is a pageview, 1), the shape `session_hours.sql` gives per
+    /// hour row; and with pages, each pageview's period digit and path. The time series and
+    /// the pages count each event by its own time.
     fn extra(&self, pages: bool) -> Sql {
         let current = || Sql::new("toUInt8(").append(in_current(self.window)).push(")");
-        let mut extra = Sql::new(",\n    groupArray(toUInt64(toUnixTimestamp(")
+        let mut extra = Sql::new(",\n    groupArray((toUInt64(toUnixTimestamp(")
             .append(self.interval.bucket_key_sql("e.timestamp", self.window.zone))
-            .push(")) * 4 + ")
+            .push(")) * 2 + ")
             .append(current())
-            .push(" * 2 + toUInt8(e.event = '$pageview')) AS event_buckets");
+            .push(", toUInt64(e.event = '$pageview'), toUInt64(1))) AS bucket_parts");
         if pages {
             extra = extra
                 .push(",\n    groupArrayIf(concat(toString(")
