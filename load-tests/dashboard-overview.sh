@@ -15,4 +15,4 @@ fi
   --project 1 --role admin
 . load-tests/serve-lib.sh
 serve_numu "$DATA"
-node load-tests/dashboard-overview.mjs "http://$BASE" bench@example.com bench-password 5
+node load-tests/dashboard-overview.mjs "http://$BASE" bench@example.com bench-password 7
