@@ -2,6 +2,7 @@
 //! stream is read to the end, as the engine requires; a lease whose stream was abandoned
 //! mid-way is discarded rather than reused.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use adbc_core::{Connection, Database, Statement};
@@ -71,6 +72,19 @@ impl Pool {
         Ok(Lease { connection: Some(connection), pool: self.clone(), clean: true, _permit: permit })
     }
 
+    /// Asks the engine to stop the query whose text starts with `/* tag */` (a no-op when it
+    /// has ended). The tag is made here, never from a request.
+    fn stop(&self, tag: &str) -> Result<()> {
+        let mut connection = self.connect()?;
+        let mut statement = connection.new_statement().map_err(sql_error)?;
+        let text = format!("KILL QUERY WHERE startsWith(query, '/* {tag} */') ASYNC");
+        statement.set_sql_query(&text).map_err(sql_error)?;
+        for batch in statement.execute().map_err(sql_error)? {
+            batch?;
+        }
+        Ok(())
+    }
+
     /// A new connection whose current database is this pool's (created if missing).
     fn connect(&self) -> Result<ManagedConnection> {
         let mut connection = self.process.database.new_connection().map_err(sql_error)?;
@@ -87,17 +101,73 @@ impl Pool {
 
 /// Runs the query on a blocking thread and streams its batches through a small channel.
 /// The first message is awaited here so that SQL errors surface from the call itself.
+///
+/// The statement opens with a comment naming it, so that when the call or its stream is
+/// dropped before the end (the HTTP client went away) the engine is told to stop it. Left
+/// running, an abandoned dashboard question keeps the cores busy to its end and slows the
+/// questions asked after it.
 pub(crate) async fn stream_query(lease: Lease, text: String, params: Vec<Value>) -> Result<BatchStream> {
+    let stop = StopOnDrop::new(lease.pool.clone());
+    let text = format!("/* {} */ {text}", stop.tag);
     let (sender, mut receiver) = mpsc::channel::<Result<RecordBatch>>(2);
     tokio::task::spawn_blocking(move || read_all(lease, &text, &params, &sender));
     let first = receiver.recv().await;
-    let rest = futures::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|item| (item, receiver))
+    let batch = match first {
+        None => {
+            stop.finish();
+            return Ok(futures::stream::empty().boxed());
+        }
+        Some(Err(e)) => {
+            stop.finish();
+            return Err(e);
+        }
+        Some(Ok(batch)) => batch,
+    };
+    let rest = futures::stream::unfold((receiver, stop), |(mut receiver, stop)| async move {
+        match receiver.recv().await {
+            Some(item) => Some((item, (receiver, stop))),
+            None => {
+                stop.finish();
+                None
+            }
+        }
     });
-    match first {
-        None => Ok(futures::stream::empty().boxed()),
-        Some(Err(e)) => Err(e),
-        Some(Ok(batch)) => Ok(futures::stream::once(async { Ok(batch) }).chain(rest).boxed()),
+    Ok(futures::stream::once(async { Ok(batch) }).chain(rest).boxed())
+}
+
+/// Stops its query in the engine when dropped before the query's end.
+struct StopOnDrop {
+    pool: Arc<Pool>,
+    /// `numu-query-<n>`, unique in the process; the statement's text starts `/* tag */`.
+    tag: String,
+    ended: bool,
+}
+
+impl StopOnDrop {
+    fn new(pool: Arc<Pool>) -> StopOnDrop {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        StopOnDrop { pool, tag: format!("numu-query-{}", NEXT.fetch_add(1, Ordering::Relaxed)), ended: false }
+    }
+
+    /// The query has ended: nothing to stop.
+    fn finish(mut self) {
+        self.ended = true;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        let (pool, tag) = (self.pool.clone(), std::mem::take(&mut self.tag));
+        // A thread and a connection of its own: this may run outside the runtime, and the
+        // pool's connections may all be busy (one of them with this very query).
+        std::thread::spawn(move || {
+            if let Err(error) = pool.stop(&tag) {
+                tracing::warn!(%error, tag, "could not stop an abandoned query");
+            }
+        });
     }
 }
 

@@ -123,6 +123,8 @@ impl RemoteEngine {
         let cursor = self
             .request(client, text, params)
             .with_setting("output_format_arrow_string_as_string", "0")
+            // A read nobody waits for any more (its HTTP client went away) is stopped.
+            .with_setting("cancel_http_readonly_queries_on_client_close", "1")
             .fetch_bytes("ArrowStream")
             .map_err(|e| self.map(e, limit))?;
         let mut reader = ResultReader {
