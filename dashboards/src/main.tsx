@@ -114,17 +114,20 @@ function Overview(ctx: Ctx) {
   const [error, setError] = useState('');
   useEffect(() => {
     let live = true;
+    // Questions of a range left before they answer are aborted: the server stops them.
+    const asking = new AbortController();
+    const ask = (question: unknown) => query(project.id, question, asking.signal);
     setData(null); setError('');
     sessionStorage.setItem('numu.range', choice);
     const range = rangeOf(choice);
     (async () => {
       // The funnel's steps come from trends; it starts as soon as trends answers, beside web analytics.
-      const trendsAnswer = query(project.id, trendsQuestion(range, compare));
-      const funnelAnswer = trendsAnswer.then((tr) => query(project.id, funnelQuestion(range, pick(tr, 'lead', LEAD_EVENTS), pick(tr, 'purchase', PURCHASE_EVENTS))));
-      const [web, trends, funnel] = await Promise.all([query(project.id, webQuestion(range, compare)), trendsAnswer, funnelAnswer]);
+      const trendsAnswer = ask(trendsQuestion(range, compare));
+      const funnelAnswer = trendsAnswer.then((tr) => ask(funnelQuestion(range, pick(tr, 'lead', LEAD_EVENTS), pick(tr, 'purchase', PURCHASE_EVENTS))));
+      const [web, trends, funnel] = await Promise.all([ask(webQuestion(range, compare)), trendsAnswer, funnelAnswer]);
       if (live) setData({ web, trends, funnel, cards: cards(web, trends) });
     })().catch((e) => live && setError(String(e.message ?? e)));
-    return () => { live = false; };
+    return () => { live = false; asking.abort(); };
   }, [project.id, choice, compare]);
   const money = (v: number) => formatNumber(lang, v, { maximumFractionDigits: 0 });
   return (

@@ -62,7 +62,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         App::new()
             .wrap_fn(|request, next| {
                 let started = Instant::now();
-                let response = next.call(request);
+                let socket = crate::abandon::watched(&request);
+                let response = crate::abandon::unless_closed(next.call(request), socket);
                 async move {
                     let response = response.await?;
                     let status = response.status().as_u16().to_string();
@@ -74,6 +75,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             .configure(|cfg| routes(cfg, &services))
     })
     .workers(workers)
+    .on_connect(crate::abandon::remember_socket)
     .shutdown_timeout(10)
     .listen(listener)?
     .run();

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use super::process::EngineProcess;
-use super::{blocking, run_query, sql_error};
+use super::{blocking, run_query, run_update, sql_error};
 use crate::engine::BatchStream;
 use crate::error::{Result, WarehouseError};
 use crate::sql::{Ident, Value};
@@ -72,12 +72,15 @@ impl Pool {
         Ok(Lease { connection: Some(connection), pool: self.clone(), clean: true, _permit: permit })
     }
 
-    /// Asks the engine to stop the query whose text starts with `/* tag */` (a no-op when it
-    /// has ended). The tag is made here, never from a request.
+    /// Asks the engine to stop the query tagged `tag` (a no-op when it has ended). The tag is
+    /// made here, never from a request.
     fn stop(&self, tag: &str) -> Result<()> {
         let mut connection = self.connect()?;
         let mut statement = connection.new_statement().map_err(sql_error)?;
-        let text = format!("KILL QUERY WHERE startsWith(query, '/* {tag} */') ASYNC");
+        // Reads only: the connection keeps the tag after its query, so a statement run there
+        // later without a tag of its own (an insert) must never match.
+        let text =
+            format!("KILL QUERY WHERE Settings['log_comment'] = '{tag}' AND query_kind = 'Select' ASYNC");
         statement.set_sql_query(&text).map_err(sql_error)?;
         for batch in statement.execute().map_err(sql_error)? {
             batch?;
@@ -102,15 +105,15 @@ impl Pool {
 /// Runs the query on a blocking thread and streams its batches through a small channel.
 /// The first message is awaited here so that SQL errors surface from the call itself.
 ///
-/// The statement opens with a comment naming it, so that when the call or its stream is
+/// The statement runs under a tag (`log_comment`), so that when the call or its stream is
 /// dropped before the end (the HTTP client went away) the engine is told to stop it. Left
 /// running, an abandoned dashboard question keeps the cores busy to its end and slows the
 /// questions asked after it.
 pub(crate) async fn stream_query(lease: Lease, text: String, params: Vec<Value>) -> Result<BatchStream> {
     let stop = StopOnDrop::new(lease.pool.clone());
-    let text = format!("/* {} */ {text}", stop.tag);
+    let tag = stop.tag.clone();
     let (sender, mut receiver) = mpsc::channel::<Result<RecordBatch>>(2);
-    tokio::task::spawn_blocking(move || read_all(lease, &text, &params, &sender));
+    tokio::task::spawn_blocking(move || read_all(lease, &tag, &text, &params, &sender));
     let first = receiver.recv().await;
     let batch = match first {
         None => {
@@ -138,7 +141,7 @@ pub(crate) async fn stream_query(lease: Lease, text: String, params: Vec<Value>)
 /// Stops its query in the engine when dropped before the query's end.
 struct StopOnDrop {
     pool: Arc<Pool>,
-    /// `numu-query-<n>`, unique in the process; the statement's text starts `/* tag */`.
+    /// `numu-query-<n>`, unique in the process: the statement's `log_comment`.
     tag: String,
     ended: bool,
 }
@@ -171,8 +174,18 @@ impl Drop for StopOnDrop {
     }
 }
 
-fn read_all(mut lease: Lease, text: &str, params: &[Value], sender: &mpsc::Sender<Result<RecordBatch>>) {
-    let (_statement, reader) = match run_query(&mut lease, text, params) {
+fn read_all(
+    mut lease: Lease,
+    tag: &str,
+    text: &str,
+    params: &[Value],
+    sender: &mpsc::Sender<Result<RecordBatch>>,
+) {
+    // The tag as the connection's `log_comment`: the engine lists it with the running query
+    // (a comment in the text would not survive the engine rewriting a statement with bound
+    // values).
+    let tagged = run_update(&mut lease, &format!("SET log_comment = '{tag}'"), None);
+    let (_statement, reader) = match tagged.and_then(|_| run_query(&mut lease, text, params)) {
         Ok(pair) => pair,
         Err(e) => {
             let _ = sender.blocking_send(Err(e));
