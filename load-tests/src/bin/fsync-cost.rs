@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use numu_load_tests::ingest_load::cpu::thread_cpu;
 
 #[derive(Parser, Debug)]
 #[command(name = "fsync-cost", about = "Measure the CPU and wall time of append + fdatasync on a disk")]
@@ -21,16 +22,10 @@ struct Cli {
     bytes: usize,
 }
 
-/// CPU time of this (single-threaded) process so far, in ns (`schedstat`: finer than the
-/// 10 ms ticks of `stat`, which would round a 5 µs write to nothing).
+/// CPU time of this process so far, from its threads' `schedstat` (ns: `stat`'s 10 ms ticks
+/// would round a 5 µs write to nothing).
 fn cpu_now() -> anyhow::Result<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/schedstat")?;
-    let ns = stat
-        .split_whitespace()
-        .next()
-        .and_then(|f| f.parse().ok())
-        .context("reading /proc/self/schedstat")?;
-    Ok(Duration::from_nanos(ns))
+    Ok(thread_cpu(std::process::id())?.values().map(|(_, cpu)| *cpu).sum())
 }
 
 /// CPU and wall time per round of `rounds` appends, each followed by `fdatasync` if `sync`.
