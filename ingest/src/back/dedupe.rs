@@ -10,7 +10,6 @@
 //! duplicate; concurrent requests carrying the same id cannot both pass.
 
 use std::collections::HashSet;
-use std::hash::Hasher;
 use std::sync::Mutex;
 
 use twox_hash::XxHash3_64;
@@ -33,10 +32,8 @@ pub(crate) struct RecentIds {
 /// The hash of an event's (project, message id); `None` for records that are not events.
 fn key(record: &Record) -> Option<u64> {
     let Record::Event(row) = record else { return None };
-    let mut hasher = XxHash3_64::with_seed(0x6e75_6d75);
-    hasher.write(&row.project_id.to_le_bytes());
-    hasher.write(row.message_id.as_bytes());
-    Some(hasher.finish())
+    // One-shot with the project in the seed: a streaming hasher allocates its secret per call.
+    Some(XxHash3_64::oneshot_with_seed(0x6e75_6d75 ^ row.project_id, row.message_id.as_bytes()))
 }
 
 impl RecentIds {

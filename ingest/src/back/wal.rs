@@ -27,6 +27,42 @@ pub(crate) struct Append {
     pub done: oneshot::Sender<io::Result<()>>,
 }
 
+/// The appends gathered for one write and sync.
+#[derive(Default)]
+struct Round {
+    appends: Vec<Append>,
+    bytes: usize,
+}
+
+impl Round {
+    fn full(&self) -> bool {
+        self.bytes >= MAX_ROUND_BYTES
+    }
+
+    /// Adds an append; a control command is handed back to end the round.
+    fn take(&mut self, command: Command) -> Option<Command> {
+        match command {
+            Command::Append(append) => {
+                self.bytes += append.frame.len();
+                self.appends.push(append);
+                None
+            }
+            control => Some(control),
+        }
+    }
+
+    /// Adds what is already queued, up to the round's size.
+    fn drain(&mut self, commands: &Receiver<Command>) -> Option<Command> {
+        while !self.full() {
+            let Ok(command) = commands.try_recv() else { return None };
+            if let Some(control) = self.take(command) {
+                return Some(control);
+            }
+        }
+        None
+    }
+}
+
 pub(crate) enum Command {
     Append(Append),
     /// Cut what is pending, sync, and stop (graceful shutdown).
@@ -119,28 +155,22 @@ impl Writer {
 
     /// One round: `first` and every append already queued behind it, and with
     /// `group_commit_delay_us` whatever else arrives within that delay (one sync for all).
+    /// The delay is slept through in one piece: waiting on the channel instead would wake
+    /// this thread, and make each sender pay a futex wake, for every append in it.
     fn gather(&self, commands: &Receiver<Command>, first: Option<Command>) -> (Vec<Append>, Option<Command>) {
-        let (mut round, mut bytes) = (Vec::new(), 0);
-        let delay = Duration::from_micros(self.config.group_commit_delay_us);
-        let wait_until =
-            (self.config.fsync == FsyncPolicy::Always && !delay.is_zero()).then(|| Instant::now() + delay);
-        let mut next = first;
-        while let Some(command) = next.take() {
-            let Command::Append(append) = command else { return (round, Some(command)) };
-            bytes += append.frame.len();
-            round.push(append);
-            if bytes >= MAX_ROUND_BYTES {
-                break;
-            }
-            next = match (commands.try_recv(), wait_until) {
-                (Ok(command), _) => Some(command),
-                (Err(_), Some(until)) => {
-                    commands.recv_timeout(until.saturating_duration_since(Instant::now())).ok()
-                }
-                (Err(_), None) => None,
-            };
+        let mut round = Round::default();
+        let Some(first) = first else { return (round.appends, None) };
+        if let Some(control) = round.take(first).or_else(|| round.drain(commands)) {
+            return (round.appends, Some(control));
         }
-        (round, None)
+        let delay = Duration::from_micros(self.config.group_commit_delay_us);
+        if self.config.fsync == FsyncPolicy::Always && !delay.is_zero() && !round.full() {
+            std::thread::sleep(delay);
+            if let Some(control) = round.drain(commands) {
+                return (round.appends, Some(control));
+            }
+        }
+        (round.appends, None)
     }
 
     /// When the thread must wake without new appends: a batch's age limit or a due sync.
