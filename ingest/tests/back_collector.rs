@@ -155,6 +155,19 @@ fn last_segment(dir: &std::path::Path) -> std::path::PathBuf {
     files.pop().unwrap()
 }
 
+/// Where a segment's frames end: the writer keeps zeros ahead of them in the file.
+fn content_len(bytes: &[u8]) -> usize {
+    let mut at = 16; // the segment header
+    while at + 8 <= bytes.len() {
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        if len == 0 {
+            break;
+        }
+        at += 8 + len;
+    }
+    at
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn torn_and_corrupt_tails_are_cut_off_not_replayed() {
     let dir = tempfile::tempdir().unwrap();
@@ -163,20 +176,21 @@ async fn torn_and_corrupt_tails_are_cut_off_not_replayed() {
     append_then_crash(&w, dir.path(), 50).await;
     // A torn write: half a frame header and some bytes after the last whole frame.
     let path = last_segment(dir.path());
-    let good_len = std::fs::metadata(&path).unwrap().len();
     let mut bytes = std::fs::read(&path).unwrap();
-    bytes.extend_from_slice(&[200, 1, 0, 0, 9, 9]);
+    let good_len = content_len(&bytes);
+    assert!(bytes.len() > good_len, "the writer keeps zeros ahead of the log");
+    bytes[good_len..good_len + 6].copy_from_slice(&[200, 1, 0, 0, 9, 9]);
     std::fs::write(&path, &bytes).unwrap();
     // Long batch age, so the frame appended next is the last one in the file when flipped.
     let slow = numu_ingest::back::Config { batch_interval_ms: 60_000, ..config(dir.path()) };
     let collector = Collector::start(slow, w.wrapped.clone()).await.unwrap();
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), good_len);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), good_len as u64);
     assert_eq!(collector.stats().replayed_records, 50);
     collector.append(events(50..60)).await.unwrap();
     collector.kill().await;
     // A whole frame whose checksum fails: flip one byte of the last (10-event) frame.
     let mut bytes = std::fs::read(&path).unwrap();
-    let last = bytes.len() - 1;
+    let last = content_len(&bytes) - 1;
     bytes[last] ^= 0x55;
     std::fs::write(&path, &bytes).unwrap();
 

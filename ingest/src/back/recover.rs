@@ -78,7 +78,12 @@ struct Scanned {
 /// Reads one segment: its batches after the checkpoint, and (last segment) its uncut tail.
 fn read_segment(dir: &Path, id: u64, checkpoint: Position, is_last: bool) -> Result<Scanned, Error> {
     let scan = segment::scan(dir, id, HEADER_LEN, None)?;
-    if scan.valid_len < scan.file_len {
+    let zero_tail = scan.valid_len < scan.file_len && segment::zeros_from(dir, id, scan.valid_len)?;
+    if zero_tail && !is_last {
+        // The writer's zeros ahead (never data) left by a crash before the closed segment
+        // was cut to size.
+        segment::truncate(dir, id, scan.valid_len)?;
+    } else if scan.valid_len < scan.file_len && !zero_tail {
         let dropped = scan.file_len - scan.valid_len;
         if is_last {
             tracing::warn!(
@@ -203,5 +208,57 @@ mod tests {
         assert_eq!(recovered.ready[0].count, 1);
         assert_eq!((recovered.tail.segment, recovered.tail.pending.len()), (1, 1));
         assert_eq!(recovered.tail.len, HEADER_LEN + buf.len() as u64);
+    }
+
+    /// Segment `id` holding a cut batch of one event, then one uncut event, then `tail`.
+    fn segment_with_tail(dir: &Path, id: u64, tail: &[u8]) -> u64 {
+        let mut file = segment::create(dir, id).unwrap();
+        let mut buf = Vec::new();
+        segment::encode_data(&[crate::Record::Event(Box::default())], &mut buf).unwrap();
+        segment::encode_cut(&mut buf);
+        segment::encode_data(&[crate::Record::Event(Box::default())], &mut buf).unwrap();
+        buf.extend_from_slice(tail);
+        file.write_all(&buf).unwrap();
+        HEADER_LEN + (buf.len() - tail.len()) as u64
+    }
+
+    fn file_len(dir: &Path, id: u64) -> u64 {
+        std::fs::metadata(segment::path_of(dir, id)).unwrap().len()
+    }
+
+    #[test]
+    fn zeros_written_ahead_are_the_logs_end_not_a_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let end = segment_with_tail(dir.path(), 1, &[0u8; 5000]);
+        let recovered = recover(dir.path(), Position::default()).unwrap();
+        // The last segment keeps its zeros for the writer to fill.
+        assert_eq!(file_len(dir.path(), 1), end + 5000);
+        assert_eq!((recovered.tail.len, recovered.tail.pending.len()), (end, 1));
+        assert_eq!(recovered.ready.len(), 1);
+    }
+
+    #[test]
+    fn a_tail_with_anything_but_zeros_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tail = vec![0u8; 5000];
+        tail[4000] = 7; // a torn write's later sector reached the disk, its header did not
+        let end = segment_with_tail(dir.path(), 1, &tail);
+        let recovered = recover(dir.path(), Position::default()).unwrap();
+        assert_eq!(file_len(dir.path(), 1), end);
+        assert_eq!((recovered.tail.len, recovered.tail.pending.len()), (end, 1));
+    }
+
+    #[test]
+    fn a_closed_segments_zeros_are_dropped_and_its_open_batch_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let end = segment_with_tail(dir.path(), 1, &[0u8; 5000]);
+        segment_with_tail(dir.path(), 2, &[]);
+        let recovered = recover(dir.path(), Position::default()).unwrap();
+        let mut cut = Vec::new();
+        segment::encode_cut(&mut cut);
+        assert_eq!(file_len(dir.path(), 1), end + cut.len() as u64);
+        let counts: Vec<(u64, u64)> = recovered.ready.iter().map(|b| (b.segment, b.count)).collect();
+        assert_eq!(counts, vec![(1, 1), (1, 1), (2, 1)]);
+        assert!(recovered.ready[1].closes_segment);
     }
 }

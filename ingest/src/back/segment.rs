@@ -7,7 +7,7 @@
 //! exactly where the first run did (same rows, same idempotency tokens).
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::record::Record;
@@ -184,6 +184,25 @@ fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// Whether segment `id` holds only zeros from `from` to its end: the space the writer
+/// fills ahead of the log, not a torn write.
+pub(crate) fn zeros_from(dir: &Path, id: u64, from: u64) -> io::Result<bool> {
+    let mut file = File::open(path_of(dir, id))?;
+    file.seek(SeekFrom::Start(from))?;
+    let mut reader = io::BufReader::with_capacity(1 << 16, file);
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(true);
+        }
+        if chunk.iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        let n = chunk.len();
+        reader.consume(n);
+    }
 }
 
 /// Cuts segment `id` back to `len` bytes (dropping a torn or corrupt tail), durably.

@@ -5,6 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -20,6 +21,13 @@ use super::{segment, Config, CutBatch, FsyncPolicy};
 
 /// At most this many bytes are gathered into one round, bounding one write's latency.
 const MAX_ROUND_BYTES: usize = 16 << 20;
+
+/// How far ahead of the log's end the segment is filled with zeros. A write past the file's
+/// end makes `fdatasync` commit the inode's new size as well; into zeros already on disk it
+/// flushes data alone, for about half the CPU and wall time on this project's VM
+/// (`fsync-cost`). Larger steps measured worse for 35 KB rounds.
+const ZERO_AHEAD: usize = 1 << 20;
+static ZEROS: [u8; ZERO_AHEAD] = [0; ZERO_AHEAD];
 
 pub(crate) struct Append {
     pub frame: Vec<u8>,
@@ -88,6 +96,8 @@ pub(crate) struct Writer {
     file: File,
     segment: u64,
     len: u64,
+    /// The segment file's length: zeros from `len` to here (see [`ZERO_AHEAD`]).
+    zeroed_to: u64,
     batch_start: u64,
     pending: Vec<Record>,
     pending_since: Option<Instant>,
@@ -107,6 +117,7 @@ impl Writer {
         lock: File,
     ) -> Writer {
         let pending_since = (!tail.pending.is_empty()).then(Instant::now);
+        let zeroed_to = tail.file.metadata().map_or(tail.len, |m| m.len()).max(tail.len);
         Writer {
             dir: config.dir.clone(),
             config,
@@ -115,6 +126,7 @@ impl Writer {
             file: tail.file,
             segment: tail.segment,
             len: tail.len,
+            zeroed_to,
             batch_start: tail.batch_start,
             pending: tail.pending,
             pending_since,
@@ -250,7 +262,10 @@ impl Writer {
     /// Appends `buf` to the segment; on failure the segment is cut back so no partial frame
     /// stays in the middle of the log.
     fn write(&mut self, buf: &[u8], sync: bool) -> io::Result<()> {
-        let result = self.file.write_all(buf).and_then(|()| if sync { self.sync() } else { Ok(()) });
+        let result = self
+            .zero_ahead(self.len + buf.len() as u64)
+            .and_then(|()| self.file.write_all(buf))
+            .and_then(|()| if sync { self.sync() } else { Ok(()) });
         match result {
             Ok(()) => {
                 self.len += buf.len() as u64;
@@ -261,9 +276,20 @@ impl Writer {
                 tracing::error!(segment = self.segment, error = %e, "write-ahead log write failed");
                 let _ = self.file.set_len(self.len);
                 let _ = self.file.seek(SeekFrom::Start(self.len));
+                self.zeroed_to = self.len;
                 Err(e)
             }
         }
+    }
+
+    /// Writes zeros past the file's end, [`ZERO_AHEAD`] at a time, until `end` is covered.
+    /// They reach the disk with the round's own sync; recovery reads them as the log's end.
+    fn zero_ahead(&mut self, end: u64) -> io::Result<()> {
+        while end > self.zeroed_to {
+            self.file.write_all_at(&ZEROS, self.zeroed_to)?;
+            self.zeroed_to += ZERO_AHEAD as u64;
+        }
+        Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
@@ -325,9 +351,14 @@ impl Writer {
         let next = self.segment + 1;
         let mut file = segment::create(&self.dir, next)?;
         file.seek(SeekFrom::End(0))?;
+        // The closed segment keeps its content only: its size is what deleting it frees.
+        if let Err(e) = self.file.set_len(self.len) {
+            tracing::warn!(segment = self.segment, error = %e, "could not drop a closed log segment's zeros");
+        }
         self.file = file;
         self.segment = next;
         self.len = segment::HEADER_LEN;
+        self.zeroed_to = self.len;
         self.batch_start = self.len;
         self.shared.segment_created();
         Ok(())
