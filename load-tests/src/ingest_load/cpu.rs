@@ -80,6 +80,22 @@ pub fn engine_cpu_between(
         .sum()
 }
 
+/// CPU spent between two [`thread_cpu`] samples by thread name — the collector's threads by
+/// their own names (`actix-server wo`rker, `numu-wal`, `tokio-rt-worker`, …), every engine
+/// thread under `engine` — so a run shows which part of the collector its CPU went to.
+pub fn cpu_by_thread_between(
+    before: &HashMap<u32, (String, Duration)>,
+    after: &HashMap<u32, (String, Duration)>,
+) -> std::collections::BTreeMap<String, Duration> {
+    let mut by_name = std::collections::BTreeMap::new();
+    for (tid, (name, spent)) in after {
+        let delta = spent.saturating_sub(before.get(tid).map_or(Duration::ZERO, |(_, d)| *d));
+        let group = if is_engine_thread(name) { "engine" } else { name.as_str() };
+        *by_name.entry(group.to_string()).or_insert(Duration::ZERO) += delta;
+    }
+    by_name
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +131,26 @@ mod tests {
         assert_eq!(engine_cpu_between(&before, &after), ms(27));
         let mine = thread_cpu(std::process::id()).unwrap();
         assert!(mine.contains_key(&std::process::id()));
+    }
+
+    #[test]
+    fn cpu_by_thread_groups_the_engine_and_keeps_collector_threads_apart() {
+        let ms = Duration::from_millis;
+        let t = |name: &str, spent| (name.to_string(), spent);
+        let before = HashMap::from([
+            (1, t("numu-wal", ms(10))),
+            (2, t("MergeMutate", ms(5))),
+            (3, t("actix-server wo", ms(1))),
+        ]);
+        let after = HashMap::from([
+            (1, t("numu-wal", ms(14))),
+            (2, t("MergeMutate", ms(9))),
+            (3, t("actix-server wo", ms(3))),
+            (4, t("actix-server wo", ms(2))),
+            (5, t("numu-insert", ms(7))),
+        ]);
+        let got = cpu_by_thread_between(&before, &after);
+        let want = [("actix-server wo", ms(4)), ("engine", ms(11)), ("numu-wal", ms(4))];
+        assert_eq!(got.into_iter().collect::<Vec<_>>(), want.map(|(n, d)| (n.to_string(), d)).to_vec());
     }
 }

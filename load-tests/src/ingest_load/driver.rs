@@ -62,6 +62,8 @@ pub struct Outcome {
     pub server_cpu: Option<Duration>,
     /// The part of `server_cpu` spent by the embedded engine's threads (see [`cpu::is_engine_thread`]).
     pub engine_cpu: Option<Duration>,
+    /// `server_cpu` by thread name (see [`cpu::cpu_by_thread_between`]).
+    pub cpu_by_thread: Option<std::collections::BTreeMap<String, Duration>>,
     pub last_error: Option<String>,
 }
 
@@ -123,7 +125,11 @@ pub async fn run(config: RunConfig) -> anyhow::Result<Outcome> {
         measured,
         latency_us: latency,
         server_cpu: cpu_before.as_ref().zip(cpu_after.as_ref()).map(|(a, b)| b.0.saturating_sub(a.0)),
-        engine_cpu: cpu_before.zip(cpu_after).map(|(a, b)| cpu::engine_cpu_between(&a.1, &b.1)),
+        engine_cpu: cpu_before
+            .as_ref()
+            .zip(cpu_after.as_ref())
+            .map(|(a, b)| cpu::engine_cpu_between(&a.1, &b.1)),
+        cpu_by_thread: cpu_before.zip(cpu_after).map(|(a, b)| cpu::cpu_by_thread_between(&a.1, &b.1)),
         last_error: c.last_error.lock().ok().and_then(|e| e.clone()),
     })
 }

@@ -36,6 +36,8 @@ pub struct Report {
     pub engine_cpu_us_per_event: Option<f64>,
     /// Server CPU per event without the engine's share: what the collector itself costs.
     pub collector_cpu_us_per_event: Option<f64>,
+    /// Server CPU per event by thread name, the engine's threads together as `engine`.
+    pub cpu_by_thread_us_per_event: Option<std::collections::BTreeMap<String, f64>>,
     /// Cores the server kept busy on average.
     pub server_cores: Option<f64>,
     pub acked_events: u64,
@@ -77,6 +79,12 @@ impl Report {
             server_cpu_us_per_event: per_event(cpu),
             engine_cpu_us_per_event: per_event(engine),
             collector_cpu_us_per_event: per_event(cpu.zip(engine).map(|(c, e)| (c - e).max(0.0))),
+            cpu_by_thread_us_per_event: outcome.cpu_by_thread.as_ref().map(|threads| {
+                threads
+                    .iter()
+                    .filter_map(|(name, spent)| Some((name.clone(), per_event(Some(spent.as_secs_f64()))?)))
+                    .collect()
+            }),
             server_cores: cpu.map(|c| c / secs),
             acked_events: outcome.acked_events,
             rejected_events: outcome.rejected_events,
@@ -111,6 +119,14 @@ impl Report {
             {
                 text +=
                     &format!("    of which  engine threads {engine:.2} µs, the rest {own:.2} µs per event\n");
+            }
+            if let Some(threads) = &self.cpu_by_thread_us_per_event {
+                let parts: Vec<String> = threads
+                    .iter()
+                    .filter(|(_, us)| **us >= 0.05)
+                    .map(|(name, us)| format!("{name} {us:.2}"))
+                    .collect();
+                text += &format!("    by thread {} µs per event\n", parts.join(", "));
             }
         }
         text += &format!(
