@@ -3,6 +3,7 @@
 //! dead-letters refused data when its project is known (or, within a small budget, when
 //! it cannot be known) and only counts unauthenticated requests.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -77,14 +78,33 @@ fn request_meta<'a>(
     }
 }
 
-/// The write key of `Authorization: Basic base64(key:)`, as Segment clients send it.
-fn basic_auth_key(req: &HttpRequest) -> Option<String> {
+/// Room for `Authorization: Basic` credentials decoded on the stack; write keys are far
+/// shorter, and longer ones take the allocating path.
+const BASIC_CREDENTIALS_ON_STACK: usize = 256;
+
+/// The write key of `Authorization: Basic base64(key:)`, as Segment clients send it. Every
+/// request of a server library carries it, so it is decoded into `buf`, not the heap.
+fn basic_auth_key<'b>(
+    req: &HttpRequest,
+    buf: &'b mut [u8; BASIC_CREDENTIALS_ON_STACK],
+) -> Option<Cow<'b, str>> {
     let value = header_text(req, header::AUTHORIZATION)?.trim();
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let user = text.split_once(':').map_or(text.as_str(), |(user, _)| user);
-    (!user.is_empty()).then(|| user.to_string())
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?.trim();
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let text = match engine.decode_slice(encoded, buf) {
+        Ok(len) => Cow::Borrowed(std::str::from_utf8(&buf[..len]).ok()?),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            Cow::Owned(String::from_utf8(engine.decode(encoded).ok()?).ok()?)
+        }
+        Err(base64::DecodeSliceError::DecodeError(_)) => return None,
+    };
+    let user = match text {
+        Cow::Borrowed(text) => Cow::Borrowed(text.split_once(':').map_or(text, |(user, _)| user)),
+        Cow::Owned(text) => {
+            Cow::Owned(text.split_once(':').map_or(text.as_str(), |(user, _)| user).to_string())
+        }
+    };
+    (!user.is_empty()).then_some(user)
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
@@ -188,7 +208,8 @@ async fn finish(state: &FrontState, meta: &RequestMeta<'_>, refused: Refused) ->
 }
 
 async fn header_project(req: &HttpRequest, state: &FrontState) -> Result<Option<Arc<Project>>, Refused> {
-    match basic_auth_key(req) {
+    let mut buf = [0u8; BASIC_CREDENTIALS_ON_STACK];
+    match basic_auth_key(req, &mut buf) {
         Some(key) => state.shared.keys.resolve(Some(&key)).await.map(Some).map_err(Refused::auth),
         None => Ok(None),
     }
@@ -245,7 +266,8 @@ async fn single_inner(
     // The refused event is already dead-lettered by the pipeline: just answer.
     Ok(match refused.first() {
         Some(refusal) => error_json(&refusal.error),
-        None => HttpResponse::Ok().json(json!({ "success": true })),
+        // Segment's answer, every accepted single event: a constant, not a JSON value built.
+        None => HttpResponse::Ok().content_type("application/json").body(r#"{"success":true}"#),
     })
 }
 
@@ -397,4 +419,35 @@ pub(super) async fn pixel(req: HttpRequest, state: web::Data<FrontState>) -> Htt
     let response = gif();
     count_request("/p.gif", &response);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use base64::Engine;
+
+    use super::*;
+
+    fn key_of(authorization: &str) -> Option<String> {
+        let req =
+            TestRequest::default().insert_header((header::AUTHORIZATION, authorization)).to_http_request();
+        let mut buf = [0u8; BASIC_CREDENTIALS_ON_STACK];
+        basic_auth_key(&req, &mut buf).map(Cow::into_owned)
+    }
+
+    fn basic(credentials: &str) -> String {
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials))
+    }
+
+    #[test]
+    fn the_write_key_is_the_basic_user_on_the_stack_or_not() {
+        assert_eq!(key_of(&basic("nw_abc:")).as_deref(), Some("nw_abc"));
+        assert_eq!(key_of(&basic("nw_abc")).as_deref(), Some("nw_abc"));
+        assert_eq!(key_of(&basic("nw_abc:").replace("Basic", "basic")).as_deref(), Some("nw_abc"));
+        let long = "k".repeat(400);
+        assert_eq!(key_of(&basic(&format!("{long}:x"))), Some(long));
+        assert_eq!(key_of(&basic(":secret")), None);
+        assert_eq!(key_of("Basic not*base64"), None);
+        assert_eq!(key_of("Bearer abc"), None);
+    }
 }
