@@ -98,10 +98,12 @@ fn basic_auth_key<'b>(
         }
         Err(base64::DecodeSliceError::DecodeError(_)) => return None,
     };
+    let user_len = |text: &str| text.find(':').unwrap_or(text.len());
     let user = match text {
-        Cow::Borrowed(text) => Cow::Borrowed(text.split_once(':').map_or(text, |(user, _)| user)),
-        Cow::Owned(text) => {
-            Cow::Owned(text.split_once(':').map_or(text.as_str(), |(user, _)| user).to_string())
+        Cow::Borrowed(text) => Cow::Borrowed(&text[..user_len(text)]),
+        Cow::Owned(mut text) => {
+            text.truncate(user_len(&text));
+            Cow::Owned(text)
         }
     };
     (!user.is_empty()).then_some(user)
