@@ -57,7 +57,8 @@ impl Source {
         )
     }
 
-    /// The events without `person` (no identity mapping joined); only without `self.person`.
+    /// The events without `person` (no identity mapping joined), not restricted to
+    /// `self.person` (which needs the mapping): callers restrict them by a join.
     fn events_unmapped(&self) -> Sql {
         fill(
             include_str!("../sql/events_unmapped.sql"),
@@ -113,25 +114,30 @@ impl Source {
 
     /// Events with `person` and `session`.
     pub fn sessionized(&self) -> Sql {
-        fill(
-            include_str!("../sql/sessionize.sql"),
-            &[
-                ("client_events", self.events()),
-                ("events", self.events()),
-                ("dropped", Sql::new("new_session")),
-            ],
-        )
+        self.sessionize(self.events(), true)
     }
 
-    /// Events with `session` but without `person`: events with a client session id are read
-    /// without the identity mapping; the others still need it to derive their sessions.
+    /// Events with `session` but without `person` (sessions with a client session id take
+    /// their person from their first event once grouped).
     fn sessionized_unmapped(&self) -> Sql {
+        self.sessionize(self.events_unmapped(), false)
+    }
+
+    /// `client_events` for events with a client session id, derived sessions for the others
+    /// (see `sessionize.sql`); the derived events carry `person` when `with_person`.
+    fn sessionize(&self, client_events: Sql, with_person: bool) -> Sql {
+        let person_condition = match &self.person {
+            Some(person) => Sql::new("person = ").append(person.clone()),
+            None => Sql::new("1"),
+        };
         fill(
             include_str!("../sql/sessionize.sql"),
             &[
-                ("client_events", self.events_unmapped()),
-                ("events", self.events()),
-                ("dropped", Sql::new("new_session, person")),
+                ("client_events", client_events),
+                ("events", self.events_unmapped()),
+                ("mapping", self.mapping()),
+                ("person", Sql::new(if with_person { "\n    p.person AS person," } else { "" })),
+                ("person_condition", person_condition),
             ],
         )
     }

@@ -1,7 +1,8 @@
 //! Web analytics at the edges of sessions, figures spelled out by hand: sessions across the
 //! period boundary and the read window's start, a client session id over hours and past the
 //! range's end, events in one millisecond; the reports selection; session filters on
-//! sessions made of filtered events.
+//! sessions made of filtered events; derived sessions at half-hour edges and before 1970; a
+//! busy day without session ids within a small memory limit.
 
 mod common;
 
@@ -180,4 +181,80 @@ async fn a_session_is_the_visit_of_the_person_of_its_first_event() {
     insert_links(&warehouse, &[link("anon", "user", "2024-05-07T00:00:00Z")]).await;
     let answer = ask(&runner, json!({})).await;
     assert_eq!((answer.metrics.visitors.value, answer.metrics.visits.value), (2.0, 3.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_sessions_break_only_after_more_than_30_minutes_across_half_hour_edges() {
+    let (warehouse, runner) = setup("web_sessions_gaps").await;
+    let at = |time: &str, message: &str| view(&format!("2024-05-07T{time}Z"), "b", message, "/a", "direct");
+    let rows = vec![
+        // 30 minutes exactly, across the 00:30 edge: one session.
+        at("00:10:00.000", "b1"),
+        at("00:40:00.000", "b2"),
+        // 30 minutes and 1 ms: a second session, which then crosses 01:30 and 02:00.
+        at("01:10:00.001", "b3"),
+        at("01:30:00.000", "b4"),
+        at("02:00:00.000", "b5"),
+        at("02:29:59.999", "b6"),
+    ];
+    insert_events(&warehouse, &rows).await;
+    let m = ask(&runner, json!({})).await.metrics;
+    assert_eq!((m.visitors.value, m.visits.value, m.pageviews.value), (1.0, 2.0, 6.0));
+    assert_eq!(m.bounce_rate.value, 0.0);
+    // (30 min + (02:29:59.999 − 01:10:00.001)) / 2 visits.
+    assert!((m.visit_duration.value - (1800.0 + 4799.998) / 2.0).abs() < 0.01, "{:?}", m.visit_duration);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn derived_sessions_before_1970_use_whole_half_hours() {
+    let (warehouse, runner) = setup("web_sessions_epoch").await;
+    // 58 minutes apart around the epoch: a division rounding toward zero would put both in
+    // one slot an hour wide and miss the gap.
+    let rows = vec![
+        view("1969-12-31T23:31:00Z", "c", "c1", "/a", "direct"),
+        view("1970-01-01T00:29:00Z", "c", "c2", "/b", "direct"),
+    ];
+    insert_events(&warehouse, &rows).await;
+    let question = json!({"date_range": {"from": "1969-12-31", "to": "1970-01-01"}, "interval": "day"});
+    let answer = runner.web(PROJECT, &parse::<WebQuery>(question)).await.unwrap();
+    assert_eq!((answer.metrics.visits.value, answer.metrics.bounce_rate.value), (2.0, 1.0));
+}
+
+/// A busy day without client session ids (backends, and Segment's analytics.js, send none):
+/// 40 visitors, each a pageview every 2 s from 01:00 to 05:00 and from 07:00 to 11:00 UTC
+/// (576 000 events, 80 visits). Sessions are derived from half-hour parts, so web analytics
+/// answers within 64 MiB; sorting every event with the columns it reads (as before) needed
+/// several times that.
+const BUSY_SESSIONLESS_DAY: &str = "
+INSERT INTO events (project_id, timestamp, event, event_type, message_id, distinct_id, url, host, path,
+    title, referrer, channel, browser, os, device_type, country, received_at)
+SELECT
+    1,
+    toDateTime64('2024-05-07 01:00:00', 3, 'UTC') + toIntervalSecond(intDiv(k, 7200) * 21600 + (k % 7200) * 2) AS at,
+    '$pageview', 'page', concat('busy-', toString(number)), concat('visitor-', toString(number % 40)),
+    concat('https://example.com', path), 'example.com', concat('/docs/', toString(k % 97), '/a-page-with-a-long-name') AS path,
+    concat('Documentation page ', toString(k % 97)), 'https://www.google.com/', 'search', 'Chrome', 'Windows',
+    'desktop', 'DE', at
+FROM (SELECT number, intDiv(number, 40) AS k FROM numbers(576000))";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_sessionless_day_is_answered_in_64_mib() {
+    let limits = numu_query::Limits { max_memory_bytes: 64 << 20, ..numu_query::Limits::default() };
+    let (warehouse, runner) = setup_with("web_sessions_busy", limits).await;
+    warehouse.execute(&numu_warehouse::Sql::new(BUSY_SESSIONLESS_DAY)).await.unwrap();
+    let answer = ask(&runner, json!({"interval": "day"})).await;
+    let m = &answer.metrics;
+    assert_eq!((m.visitors.value, m.visits.value, m.pageviews.value), (40.0, 80.0, 576_000.0));
+    assert_eq!((m.bounce_rate.value, m.visit_duration.value), (0.0, 14_398.0));
+    // The second stretch starts at the 7 200th view of each visitor: page 7200 % 97 = 22.
+    let mut entries: Vec<(&str, u64)> =
+        answer.reports.entry_pages.iter().map(|r| (r.value.as_str(), r.visits)).collect();
+    entries.sort();
+    assert_eq!(entries, [("/docs/0/a-page-with-a-long-name", 40), ("/docs/22/a-page-with-a-long-name", 40)]);
+    // Each visitor views page k % 97 for k below 14 400: pages 0–43 149 times, the rest 148.
+    let top = &answer.reports.pages[0];
+    assert_eq!(
+        (top.value.as_str(), top.visitors, top.visits, top.pageviews),
+        ("/docs/0/a-page-with-a-long-name", 40, 80, 40 * 149)
+    );
 }

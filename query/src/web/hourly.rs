@@ -56,7 +56,7 @@ impl Hourly<'_> {
     }
 
     /// One row per session: `session`, `started`, `duration_ms`, `duration`, `pageviews`,
-    /// `is_bounce`, the `wanted` columns, `bucket_parts`, with `pages` also `viewed`, and
+    /// `is_bounce`, the `wanted` columns, `bucket_totals`, with `pages` also `views_by_page`, and
     /// `person` — client sessions from the tables, then the sessions derived from events
     /// without a client id (`derived`: the event path's rows with the same `extra`,
     /// restricted to those events).
@@ -64,9 +64,9 @@ impl Hourly<'_> {
         let list = |prefix: &str| {
             let mut names = vec!["session", "started", "duration_ms", "duration", "pageviews", "is_bounce"];
             names.extend(wanted);
-            names.push("bucket_parts");
+            names.push("bucket_totals");
             if pages {
-                names.push("viewed");
+                names.push("views_by_page");
             }
             names.push("person");
             names.iter().map(|n| format!("{prefix}{n}")).collect::<Vec<_>>().join(", ")
@@ -154,7 +154,7 @@ impl Hourly<'_> {
             }
         }
         let viewed = if pages {
-            ",\n    arrayFlatten(groupArray(arrayWithConstant(h.page_views, concat(toString(h.current), h.page_path)))) AS viewed"
+            ",\n    sumMap([concat(toString(h.current), h.page_path)], [h.page_views]) AS views_by_page"
         } else {
             ""
         };

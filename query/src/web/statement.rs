@@ -89,8 +89,8 @@ impl Parts<'_> {
             }
         }
         let page_facts = if pages {
-            ",\n            arrayMap(k -> (concat('pages\\t', substring(k, 2)), toUInt8(startsWith(k, '1')), \
-             toUInt64(countEqual(ss.viewed, k))), arrayDistinct(ss.viewed))"
+            ",\n            arrayMap((k, views) -> (concat('pages\\t', substring(k, 2)), toUInt8(startsWith(k, '1')), \
+             views), tupleElement(ss.views_by_page, 1), tupleElement(ss.views_by_page, 2))"
         } else {
             ""
         };
@@ -132,22 +132,24 @@ impl Parts<'_> {
         self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
     }
 
-    /// Per session, beyond the common row: `bucket_parts`, per event (bucket start in seconds
-    /// × 2 + in the current period, is a pageview, 1), the shape `session_hours.sql` gives per
-    /// hour row; and with pages, each pageview's period digit and path. The time series and
-    /// the pages count each event by its own time.
+    /// Per session, beyond the common row: `bucket_totals`, the pageviews and events of each
+    /// time bucket (start in seconds × 2 + in the current period), as (buckets, pageviews,
+    /// events) arrays, the shape `session_hours.sql` gives from its hour rows; and with pages
+    /// `views_by_page`, (period digit and path, views) arrays. The time series and the pages
+    /// count each event by its own time. Totals, not one element per event: a long session
+    /// costs memory for its distinct buckets and pages only.
     fn extra(&self, pages: bool) -> Sql {
         let current = || Sql::new("toUInt8(").append(in_current(self.window)).push(")");
-        let mut extra = Sql::new(",\n    groupArray((toUInt64(toUnixTimestamp(")
+        let mut extra = Sql::new(",\n    sumMap([toUInt64(toUnixTimestamp(")
             .append(self.interval.bucket_key_sql("e.timestamp", self.window.zone))
             .push(")) * 2 + ")
             .append(current())
-            .push(", toUInt64(e.event = '$pageview'), toUInt64(1))) AS bucket_parts");
+            .push("], [toUInt64(e.event = '$pageview')], [toUInt64(1)]) AS bucket_totals");
         if pages {
             extra = extra
-                .push(",\n    groupArrayIf(concat(toString(")
+                .push(",\n    sumMapIf([concat(toString(")
                 .append(current())
-                .push("), e.path), e.event = '$pageview') AS viewed");
+                .push("), e.path)], [toUInt64(1)], e.event = '$pageview') AS views_by_page");
         }
         extra
     }
