@@ -13,7 +13,7 @@ SELECT
     duration_ms / 1000 AS duration,
     countIf(e.event = '$pageview') AS pageviews,
     pageviews = 1 AS is_bounce,
-    argMin((
+    argMin(tuple(
             {{first_values}}),
         {{order_key}} AS event_order) AS first_event,
     {{columns}}{{extra}}

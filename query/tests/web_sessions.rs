@@ -120,6 +120,14 @@ async fn only_the_reports_asked_for_are_computed() {
     assert_eq!((&some.reports.channels, &some.reports.pages), (&full.reports.channels, &full.reports.pages));
     assert!(!full.reports.entry_pages.is_empty() && some.reports.entry_pages.is_empty());
     assert!(some.reports.countries.is_empty() && some.reports.utm_campaigns.is_empty());
+    // Page reports alone need no attribute of a session's first event but its distinct id.
+    let pages = ask(&runner, json!({"reports": ["pages", "entry_pages", "exit_pages"]})).await;
+    assert_eq!((&pages.metrics, &pages.reports.pages), (&full.metrics, &full.reports.pages));
+    assert_eq!(
+        (&pages.reports.entry_pages, &pages.reports.exit_pages),
+        (&full.reports.entry_pages, &full.reports.exit_pages)
+    );
+    assert!(pages.reports.channels.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
