@@ -8,10 +8,11 @@
 -- every bucket edge in the zone falls on a whole UTC hour.
 -- The first event's attributes are those of the smallest order key over the session's parts
 -- (`first_key`), as in `sessions.sql`; entry and exit pages likewise over pageviews only.
--- The time buckets come back as `bucket_totals`, (bucket × 2 + current, pageviews, events)
--- arrays summed over the parts, the shape the event path gives; with the pages report, the
--- page parts of `page_hours.sql` join the same grouping (with no events: `sumMap` drops
--- their all-zero bucket) and give `views_by_page` (period digit and path, views).
+-- The time buckets come back as `bucket_parts`, one (bucket × 2 + current, pageviews, events)
+-- per part, the shape the event path gives per bucket; with the pages report, the page parts
+-- of `page_hours.sql` join the same grouping (with no events: they add no bucket) and give
+-- `views_by_page`, (period digit and path, views) arrays summed by `sumMap` (which drops
+-- the session parts' all-zero entry).
 SELECT
     h.session_id AS session,
     min(h.part_started) AS started,
@@ -20,7 +21,7 @@ SELECT
     sum(h.part_pageviews) AS pageviews,
     pageviews = 1 AS is_bounce,
     argMin(h.first_distinct_id, h.first_key) AS first_distinct_id{{columns}},
-    sumMap([h.bucket * 2 + h.current], [h.part_pageviews], [h.part_events]) AS bucket_totals{{viewed}}
+    groupArray((h.bucket * 2 + h.current, h.part_pageviews, h.part_events)) AS bucket_parts{{viewed}}
 FROM
 (
     SELECT

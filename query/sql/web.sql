@@ -1,8 +1,9 @@
 -- Web analytics in one pass over both periods. Sessions are derived once (`sessions`: made
--- of the events that match the event filters, plus `bucket_totals` — the session's
--- pageviews and events per time bucket (start in seconds × 2 + in the current period), as
--- `sumMap` arrays — and, when pages are asked for, `views_by_page` — views per period digit
--- and path); session filters keep whole sessions;
+-- of the events that match the event filters, plus `bucket_parts` — (time bucket start in
+-- seconds × 2 + in the current period, pageviews, events) per part of the session: per hour
+-- row when read from `session_hours`, per time bucket otherwise — and, when pages are asked
+-- for, `views_by_page` — (period digit and path, views) arrays); session filters keep whole
+-- sessions;
 -- then each kept session becomes facts (report TAB value, in the current period, amount)
 -- that one aggregation counts:
 --   $visits          one per session, by its start (amount: pageviews); its row also sums
@@ -54,8 +55,9 @@ FROM
             arrayFilter((f, keep) -> keep,
                 [('$visits\t', current, session_pageviews){{session_facts}}],
                 [1{{session_keeps}}]),
-            arrayMap((k, views) -> (concat('$timeseries\t', {{bucket_label}}), toUInt8(k % 2), views),
-                tupleElement(ss.bucket_totals, 1), tupleElement(ss.bucket_totals, 2)){{page_facts}}
+            arrayMap(k -> (concat('$timeseries\t', {{bucket_label}}), toUInt8(k % 2),
+                              arraySum(p -> if(tupleElement(p, 1) = k, tupleElement(p, 2), 0), ss.bucket_parts)),
+                arrayDistinct(arrayMap(p -> tupleElement(p, 1), arrayFilter(p -> tupleElement(p, 3) > 0, ss.bucket_parts)))){{page_facts}}
         ) AS facts
     FROM ({{sessions}}) AS ss
     WHERE {{session_conditions}}

@@ -56,7 +56,7 @@ impl Hourly<'_> {
     }
 
     /// One row per session: `session`, `started`, `duration_ms`, `duration`, `pageviews`,
-    /// `is_bounce`, the `wanted` columns, `bucket_totals`, with `pages` also `views_by_page`, and
+    /// `is_bounce`, the `wanted` columns, `bucket_parts`, with `pages` also `views_by_page`, and
     /// `person` — client sessions from the tables, then the sessions derived from events
     /// without a client id (`derived`: the event path's rows with the same `extra`,
     /// restricted to those events).
@@ -64,7 +64,7 @@ impl Hourly<'_> {
         let list = |prefix: &str| {
             let mut names = vec!["session", "started", "duration_ms", "duration", "pageviews", "is_bounce"];
             names.extend(wanted);
-            names.push("bucket_totals");
+            names.push("bucket_parts");
             if pages {
                 names.push("views_by_page");
             }

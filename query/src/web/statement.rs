@@ -132,19 +132,22 @@ impl Parts<'_> {
         self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
     }
 
-    /// Per session, beyond the common row: `bucket_totals`, the pageviews and events of each
-    /// time bucket (start in seconds × 2 + in the current period), as (buckets, pageviews,
-    /// events) arrays, the shape `session_hours.sql` gives from its hour rows; and with pages
-    /// `views_by_page`, (period digit and path, views) arrays. The time series and the pages
-    /// count each event by its own time. Totals, not one element per event: a long session
+    /// Per session, beyond the common row: `bucket_parts`, one (bucket start in seconds × 2 +
+    /// in the current period, pageviews, events) per time bucket the session has events in,
+    /// the shape `session_hours.sql` gives per hour row; and with pages `views_by_page`,
+    /// (period digit and path, views) arrays. The time series and the pages count each event
+    /// by its own time. Totals per bucket and page, not one element per event: a long session
     /// costs memory for its distinct buckets and pages only.
     fn extra(&self, pages: bool) -> Sql {
         let current = || Sql::new("toUInt8(").append(in_current(self.window)).push(")");
-        let mut extra = Sql::new(",\n    sumMap([toUInt64(toUnixTimestamp(")
+        let mut extra = Sql::new(",\n    arrayZip(tupleElement(sumMap([toUInt64(toUnixTimestamp(")
             .append(self.interval.bucket_key_sql("e.timestamp", self.window.zone))
             .push(")) * 2 + ")
             .append(current())
-            .push("], [toUInt64(e.event = '$pageview')], [toUInt64(1)]) AS bucket_totals");
+            .push(
+                "], [toUInt64(e.event = '$pageview')], [toUInt64(1)]) AS bucket_sums, 1), \
+                 tupleElement(bucket_sums, 2), tupleElement(bucket_sums, 3)) AS bucket_parts",
+            );
         if pages {
             extra = extra
                 .push(",\n    sumMapIf([concat(toString(")
