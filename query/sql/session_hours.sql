@@ -9,10 +9,9 @@
 -- The first event's attributes are those of the smallest order key over the session's parts
 -- (`first_key`), as in `sessions.sql`; entry and exit pages likewise over pageviews only.
 -- The time buckets come back as `bucket_parts`, one (bucket × 2 + current, pageviews, events)
--- per part, the shape the event path gives per bucket; with the pages report, the page parts
+-- per part, the shape the event path gives per event; with the pages report, the page parts
 -- of `page_hours.sql` join the same grouping (with no events: they add no bucket) and give
--- `views_by_page`, (period digit and path, views) arrays summed by `sumMap` (which drops
--- the session parts' all-zero entry).
+-- `viewed`, one (period digit and path, views) per page part.
 SELECT
     h.session_id AS session,
     min(h.part_started) AS started,

@@ -1,9 +1,9 @@
 -- Web analytics in one pass over both periods. Sessions are derived once (`sessions`: made
 -- of the events that match the event filters, plus `bucket_parts` — (time bucket start in
 -- seconds × 2 + in the current period, pageviews, events) per part of the session: per hour
--- row when read from `session_hours`, per time bucket otherwise — and, when pages are asked
--- for, `views_by_page` — (period digit and path, views) arrays); session filters keep whole
--- sessions;
+-- row when read from `session_hours`, per event or per bucket otherwise — and, when pages
+-- are asked for, `viewed` — (period digit and path, views) per page part, view or page);
+-- session filters keep whole sessions;
 -- then each kept session becomes facts (report TAB value, in the current period, amount)
 -- that one aggregation counts:
 --   $visits          one per session, by its start (amount: pageviews); its row also sums

@@ -56,7 +56,7 @@ impl Hourly<'_> {
     }
 
     /// One row per session: `session`, `started`, `duration_ms`, `duration`, `pageviews`,
-    /// `is_bounce`, the `wanted` columns, `bucket_parts`, with `pages` also `views_by_page`, and
+    /// `is_bounce`, the `wanted` columns, `bucket_parts`, with `pages` also `viewed`, and
     /// `person` — client sessions from the tables, then the sessions derived from events
     /// without a client id (`derived`: the event path's rows with the same `extra`,
     /// restricted to those events).
@@ -66,7 +66,7 @@ impl Hourly<'_> {
             names.extend(wanted);
             names.push("bucket_parts");
             if pages {
-                names.push("views_by_page");
+                names.push("viewed");
             }
             names.push("person");
             names.iter().map(|n| format!("{prefix}{n}")).collect::<Vec<_>>().join(", ")
@@ -154,7 +154,7 @@ impl Hourly<'_> {
             }
         }
         let viewed = if pages {
-            ",\n    sumMap([concat(toString(h.current), h.page_path)], [h.page_views]) AS views_by_page"
+            ",\n    groupArrayIf((concat(toString(h.current), h.page_path), h.page_views), h.page_views > 0) AS viewed"
         } else {
             ""
         };

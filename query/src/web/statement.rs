@@ -88,9 +88,13 @@ impl Parts<'_> {
                 session_keeps.push_str(&format!(", {}", report.keep_sql(column)));
             }
         }
+        // Views per page: a lambda per page sums the session's elements, copying them once per
+        // page, which stays small because a session's elements are per part or per page (or
+        // per view only in the event path).
         let page_facts = if pages {
-            ",\n            arrayMap((k, views) -> (concat('pages\\t', substring(k, 2)), toUInt8(startsWith(k, '1')), \
-             views), tupleElement(ss.views_by_page, 1), tupleElement(ss.views_by_page, 2))"
+            ",\n            arrayMap(k -> (concat('pages\\t', substring(k, 2)), toUInt8(startsWith(k, '1')), \
+             arraySum(p -> if(tupleElement(p, 1) = k, tupleElement(p, 2), 0), ss.viewed)), \
+             arrayDistinct(arrayMap(p -> tupleElement(p, 1), ss.viewed)))"
         } else {
             ""
         };
@@ -118,8 +122,12 @@ impl Parts<'_> {
             let every = session_columns();
             let wanted = wanted.unwrap_or(&every);
             let derived_source = Source { derived_sessions_only: true, ..self.source.clone() };
-            let derived =
-                derived_source.sessions_with(events.needs, Sql::new("1"), Some(wanted), self.extra(pages));
+            let derived = derived_source.sessions_with(
+                events.needs,
+                Sql::new("1"),
+                Some(wanted),
+                self.extra(pages, true),
+            );
             let read = self.source.window.unwrap_or(*self.window);
             let hourly = Hourly {
                 source: self.source,
@@ -129,30 +137,43 @@ impl Parts<'_> {
             };
             return hourly.sessions(wanted, pages, derived);
         }
-        self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages))
+        self.source.sessions_with(events.needs, events.sql.clone(), wanted, self.extra(pages, false))
     }
 
-    /// Per session, beyond the common row: `bucket_parts`, one (bucket start in seconds × 2 +
-    /// in the current period, pageviews, events) per time bucket the session has events in,
-    /// the shape `session_hours.sql` gives per hour row; and with pages `views_by_page`,
-    /// (period digit and path, views) arrays. The time series and the pages count each event
-    /// by its own time. Totals per bucket and page, not one element per event: a long session
-    /// costs memory for its distinct buckets and pages only.
-    fn extra(&self, pages: bool) -> Sql {
+    /// Per session, beyond the common row: `bucket_parts`, (bucket start in seconds × 2 + in
+    /// the current period, pageviews, events) elements, the shape `session_hours.sql` gives
+    /// per hour row; and with pages `viewed`, (period digit and path, views) elements. The
+    /// time series and the pages count each event by its own time. One element per event,
+    /// or, when `summed`, per bucket and per page: `sumMap` costs more per event than
+    /// `groupArray` but keeps a session's state to its distinct buckets and pages, which
+    /// matters for sessions derived from a busy id's events.
+    fn extra(&self, pages: bool, summed: bool) -> Sql {
         let current = || Sql::new("toUInt8(").append(in_current(self.window)).push(")");
-        let mut extra = Sql::new(",\n    arrayZip(tupleElement(sumMap([toUInt64(toUnixTimestamp(")
+        let bucket = Sql::new("toUInt64(toUnixTimestamp(")
             .append(self.interval.bucket_key_sql("e.timestamp", self.window.zone))
             .push(")) * 2 + ")
-            .append(current())
-            .push(
-                "], [toUInt64(e.event = '$pageview')], [toUInt64(1)]) AS bucket_sums, 1), \
-                 tupleElement(bucket_sums, 2), tupleElement(bucket_sums, 3)) AS bucket_parts",
-            );
-        if pages {
+            .append(current());
+        let page = Sql::new("concat(toString(").append(current()).push("), e.path)");
+        let mut extra = if summed {
+            Sql::new(",\n    arrayZip(tupleElement(sumMap([")
+                .append(bucket)
+                .push("], [toUInt64(e.event = '$pageview')], [toUInt64(1)]) AS bucket_sums, 1), ")
+                .push("tupleElement(bucket_sums, 2), tupleElement(bucket_sums, 3)) AS bucket_parts")
+        } else {
+            Sql::new(",\n    groupArray((")
+                .append(bucket)
+                .push(", toUInt64(e.event = '$pageview'), toUInt64(1))) AS bucket_parts")
+        };
+        if pages && summed {
             extra = extra
-                .push(",\n    sumMapIf([concat(toString(")
-                .append(current())
-                .push("), e.path)], [toUInt64(1)], e.event = '$pageview') AS views_by_page");
+                .push(",\n    arrayZip(tupleElement(sumMapIf([")
+                .append(page)
+                .push("], [toUInt64(1)], e.event = '$pageview') AS page_sums, 1), tupleElement(page_sums, 2)) AS viewed");
+        } else if pages {
+            extra = extra
+                .push(",\n    groupArrayIf((")
+                .append(page)
+                .push(", toUInt64(1)), e.event = '$pageview') AS viewed");
         }
         extra
     }
